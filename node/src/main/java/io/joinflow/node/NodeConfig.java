@@ -1,0 +1,33 @@
+package io.joinflow.node;
+
+import io.joinflow.node.raft.RaftSettings;
+import java.nio.file.Path;
+
+/**
+ * Everything a node needs to start, loaded once in {@code main}.
+ *
+ * @param nodeId non-zero id of this node
+ * @param listen NodeAdmin gRPC address; the address a JoinRequest carries
+ * @param raftListen Ratis server address
+ * @param dataDir the node's storage: catalog and Ratis logs
+ * @param bootstrap create a cluster if the data dir is empty
+ * @param dataGroups number of data groups created by a bootstrap
+ * @param raft Ratis settings
+ */
+public record NodeConfig(long nodeId, HostPort listen, HostPort raftListen, Path dataDir,
+                         boolean bootstrap, int dataGroups, RaftSettings raft) {
+  public static final int DEFAULT_DATA_GROUPS = 8;
+  public static final int MAX_DATA_GROUPS = 1024;
+
+  public NodeConfig {
+    if (nodeId == 0) {
+      throw new IllegalArgumentException("node id must be non-zero");
+    }
+    if (dataGroups < 1 || dataGroups > MAX_DATA_GROUPS) {
+      throw new IllegalArgumentException("--groups must be 1.." + MAX_DATA_GROUPS + ", not " + dataGroups);
+    }
+    if (listen.equals(raftListen)) {
+      throw new IllegalArgumentException("--listen and --raft-listen must differ (" + listen + ")");
+    }
+  }
+}

@@ -1,0 +1,302 @@
+package io.joinflow.node.admin;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.stub.StreamObserver;
+import io.joinflow.node.Node;
+import io.joinflow.node.membership.MembershipOps;
+import io.joinflow.node.raft.ClusterIds;
+import io.joinflow.node.raft.DataStateMachine;
+import io.joinflow.proto.v1.ChangeMembershipRequest;
+import io.joinflow.proto.v1.ChangeMembershipResponse;
+import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.DropGroupRequest;
+import io.joinflow.proto.v1.DropGroupResponse;
+import io.joinflow.proto.v1.GetClusterViewRequest;
+import io.joinflow.proto.v1.GetRequest;
+import io.joinflow.proto.v1.GetResponse;
+import io.joinflow.proto.v1.GroupRoute;
+import io.joinflow.proto.v1.GroupView;
+import io.joinflow.proto.v1.HandshakeRequest;
+import io.joinflow.proto.v1.HandshakeResponse;
+import io.joinflow.proto.v1.HostGroupRequest;
+import io.joinflow.proto.v1.HostGroupResponse;
+import io.joinflow.proto.v1.LearnerProgressRequest;
+import io.joinflow.proto.v1.LearnerProgressResponse;
+import io.joinflow.proto.v1.MemberProgress;
+import io.joinflow.proto.v1.MetadataResult;
+import io.joinflow.proto.v1.MetadataState;
+import io.joinflow.proto.v1.NodeAdminGrpc;
+import io.joinflow.proto.v1.ProposeMetadataRequest;
+import io.joinflow.proto.v1.PutRequest;
+import io.joinflow.proto.v1.PutResponse;
+import io.joinflow.proto.v1.ReadConsistency;
+import io.joinflow.proto.v1.TopologyUpdate;
+import io.joinflow.proto.v1.TopologyUpdateAck;
+import java.util.Collection;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.util.ProtoUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * NodeAdmin on one node. Any node answers any call: it reads group 0 through its leader and
+ * sends membership changes to each group's leader itself. Every call validates its input
+ * before it changes anything.
+ */
+public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
+  private static final Logger LOG = LoggerFactory.getLogger(NodeAdminService.class);
+
+  private final Node node;
+
+  public NodeAdminService(Node node) {
+    this.node = node;
+  }
+
+  @FunctionalInterface
+  private interface Call<T> {
+    T run() throws Exception;
+  }
+
+  private <T> void answer(String what, StreamObserver<T> out, Call<T> call) {
+    T result;
+    try {
+      result = call.run();
+    } catch (Exception e) {
+      Status s = StatusMapping.toStatus(e);
+      if (s.getCode() == Status.Code.INTERNAL) {
+        LOG.error("node {}: {} failed", node.nodeId(), what, e);
+      } else {
+        LOG.debug("node {}: {} failed: {}", node.nodeId(), what, s);
+      }
+      out.onError(s.asException());
+      return;
+    }
+    out.onNext(result);
+    out.onCompleted();
+  }
+
+  @Override
+  public void getClusterView(GetClusterViewRequest request, StreamObserver<ClusterView> out) {
+    answer("cluster view", out, () -> clusterView());
+  }
+
+  private ClusterView clusterView() throws StatusException {
+    MetadataState state = node.readMetadata();
+    ClusterView.Builder view = ClusterView.newBuilder()
+        .setClusterId(state.getClusterId())
+        .setTopologyVersion(state.getTopologyVersion())
+        .setDataGroups(state.getDataGroups())
+        .addAllNodes(state.getNodesList())
+        .addAllRouting(state.getRoutingList())
+        .addAllJoins(state.getJoinsList())
+        .setAnsweredBy(node.nodeId());
+    for (int i = 0; i < ClusterIds.VSHARDS && state.getDataGroups() > 0; i++) {
+      view.addVshardToGroup(ClusterIds.groupOfVshard(i, state.getDataGroups()));
+    }
+    for (int g = 0; g <= state.getDataGroups(); g++) {
+      view.addGroups(groupView(state, g));
+    }
+    return view.build();
+  }
+
+  private GroupView groupView(MetadataState state, int group) {
+    GroupView.Builder b = GroupView.newBuilder().setGroupId(group);
+    try {
+      MembershipOps.Conf conf = node.membership().readConf(node.groupId(group), node.candidates(state, group));
+      b.setLeader(ClusterIds.nodeId(conf.leader().getId()))
+          .addAllVoters(conf.voterIds())
+          .addAllLearners(conf.listenerIds())
+          .setCommitIndex(conf.leaderCommitIndex());
+      for (CommitInfoProto ci : conf.commitInfos()) {
+        b.addMembers(MemberProgress.newBuilder()
+            .setNodeId(ClusterIds.nodeId(ProtoUtils.toRaftPeer(ci.getServer()).getId()))
+            .setCommitIndex(ci.getCommitIndex()));
+      }
+    } catch (Exception e) {
+      // No reachable leader: report the group with routing's membership and leader 0.
+      GroupRoute r = io.joinflow.node.raft.MetadataApplier.findRoute(state, group);
+      if (r != null) {
+        b.addAllVoters(r.getVotersList()).addAllLearners(r.getLearnersList());
+      }
+    }
+    return b.build();
+  }
+
+  @Override
+  public void handshake(HandshakeRequest request, StreamObserver<HandshakeResponse> out) {
+    answer("handshake", out, () -> {
+      var id = node.identity();
+      if (request.getExpectedNodeId() != 0 && request.getExpectedNodeId() != node.nodeId()) {
+        throw Status.FAILED_PRECONDITION.withDescription("this is node " + node.nodeId() + ", not "
+            + request.getExpectedNodeId() + "; check the address").asException();
+      }
+      if (request.getClusterId() != 0 && id.clusterId() != 0 && request.getClusterId() != id.clusterId()) {
+        throw Status.FAILED_PRECONDITION.withDescription("node " + node.nodeId() + " belongs to cluster "
+            + Long.toUnsignedString(id.clusterId()) + ", not " + Long.toUnsignedString(request.getClusterId())
+            + "; wipe its data dir to move it").asException();
+      }
+      var hosted = node.hostedGroups();
+      return HandshakeResponse.newBuilder()
+          .setNodeId(node.nodeId())
+          .setAddr(node.config().listen().toString())
+          .setRaftAddr(node.config().raftListen().toString())
+          .setIncarnation(id.incarnation())
+          .setClusterId(id.clusterId())
+          .setEmpty(id.clusterId() == 0 && hosted.isEmpty())
+          .addAllHostedGroups(hosted)
+          .setWireVersion(Node.WIRE_VERSION)
+          .build();
+    });
+  }
+
+  private record Target(MetadataState state, RaftGroupId groupId, RaftPeer peer,
+                        Collection<RaftPeer> candidates) {}
+
+  private Target target(int group, long nodeId) throws StatusException {
+    if (nodeId == 0) {
+      throw Status.INVALID_ARGUMENT.withDescription("node_id must be non-zero").asException();
+    }
+    MetadataState state = node.readMetadata();
+    if (group > state.getDataGroups()) {
+      throw Status.NOT_FOUND.withDescription("group " + group + " does not exist; groups are 0.."
+          + state.getDataGroups()).asException();
+    }
+    RaftPeer peer = node.peerOf(state, nodeId);
+    return new Target(state, node.groupId(group), peer, node.candidates(state, group));
+  }
+
+  @Override
+  public void hostGroup(HostGroupRequest request, StreamObserver<HostGroupResponse> out) {
+    answer("host group", out, () -> {
+      Target t = target(request.getGroupId(), request.getNodeId());
+      MembershipOps.Conf conf = node.membership().readConf(t.groupId(), t.candidates());
+      boolean created = node.membership().hostDivision(t.groupId(), t.peer(), conf.voters());
+      return HostGroupResponse.newBuilder().setAlreadyHosted(!created).build();
+    });
+  }
+
+  @Override
+  public void dropGroup(DropGroupRequest request, StreamObserver<DropGroupResponse> out) {
+    answer("drop group", out, () -> {
+      Target t = target(request.getGroupId(), request.getNodeId());
+      MembershipOps.Conf conf = node.membership().readConf(t.groupId(), t.candidates());
+      if (conf.isVoter(t.peer().getId()) || conf.isListener(t.peer().getId())) {
+        throw Status.FAILED_PRECONDITION.withDescription("node " + request.getNodeId()
+            + " is still a member of group " + request.getGroupId() + "; remove it from the group first")
+            .asException();
+      }
+      boolean dropped = node.membership().dropDivision(t.groupId(), t.peer());
+      return DropGroupResponse.newBuilder().setWasHosted(dropped).build();
+    });
+  }
+
+  @Override
+  public void changeMembership(ChangeMembershipRequest request, StreamObserver<ChangeMembershipResponse> out) {
+    answer("change membership", out, () -> {
+      Target t = target(request.getGroupId(), request.getNodeId());
+      MembershipOps ops = node.membership();
+      MembershipOps.Change change = switch (request.getChange()) {
+        case ADD_LEARNER -> ops.addLearner(t.groupId(), t.peer(), t.candidates());
+        case PROMOTE -> ops.promote(t.groupId(), t.peer().getId(), t.candidates());
+        case REMOVE -> ops.remove(t.groupId(), t.peer(), t.candidates());
+        default -> throw Status.INVALID_ARGUMENT
+            .withDescription("change must be ADD_LEARNER, PROMOTE or REMOVE").asException();
+      };
+      return ChangeMembershipResponse.newBuilder()
+          .setChanged(change.changed())
+          .addAllVoters(change.conf().voterIds())
+          .addAllLearners(change.conf().listenerIds())
+          .setLeader(ClusterIds.nodeId(change.conf().leader().getId()))
+          .setAttempts(change.attempts())
+          .build();
+    });
+  }
+
+  @Override
+  public void learnerProgress(LearnerProgressRequest request, StreamObserver<LearnerProgressResponse> out) {
+    answer("learner progress", out, () -> {
+      Target t = target(request.getGroupId(), request.getNodeId());
+      MembershipOps.Progress p = node.membership().learnerProgress(t.groupId(), t.peer(), t.candidates(),
+          request.getTargetIndex());
+      return LearnerProgressResponse.newBuilder()
+          .setInConf(p.inConf()).setIsLearner(p.learner()).setIsVoter(p.voter())
+          .setAppliedIndex(p.applied()).setTargetIndex(p.target()).setCaughtUp(p.caughtUp())
+          .build();
+    });
+  }
+
+  @Override
+  public void proposeMetadata(ProposeMetadataRequest request, StreamObserver<MetadataResult> out) {
+    answer("propose metadata", out, () -> {
+      if (!request.hasCommand()) {
+        throw Status.INVALID_ARGUMENT.withDescription("command is required").asException();
+      }
+      return node.propose(request.getCommand());
+    });
+  }
+
+  @Override
+  public void applyTopologyUpdate(TopologyUpdate request, StreamObserver<TopologyUpdateAck> out) {
+    answer("topology update", out, () -> {
+      Node.TopologyAck ack = node.applyTopologyUpdate(request);
+      return TopologyUpdateAck.newBuilder().setVersion(ack.version()).setApplied(ack.applied()).build();
+    });
+  }
+
+  @Override
+  public void put(PutRequest request, StreamObserver<PutResponse> out) {
+    answer("put", out, () -> {
+      int group = ownerOf(request.getKey().toByteArray());
+      byte[] reply = node.sendToGroup(group, request.toByteArray(), false);
+      return parse(() -> PutResponse.parseFrom(reply));
+    });
+  }
+
+  @Override
+  public void get(GetRequest request, StreamObserver<GetResponse> out) {
+    answer("get", out, () -> {
+      int group = ownerOf(request.getKey().toByteArray());
+      if (request.getConsistency() == ReadConsistency.LOCAL) {
+        RaftServer.Division d = node.division(group).orElseThrow(() -> Status.FAILED_PRECONDITION
+            .withDescription("node " + node.nodeId() + " hosts no replica of group " + group
+                + "; use LINEARIZABLE").asException());
+        return ((DataStateMachine) d.getStateMachine()).read(request);
+      }
+      byte[] reply = node.sendToGroup(group, request.toByteArray(), true);
+      return parse(() -> GetResponse.parseFrom(reply));
+    });
+  }
+
+  private int ownerOf(byte[] key) throws StatusException {
+    if (key.length == 0) {
+      throw Status.INVALID_ARGUMENT.withDescription("key must not be empty").asException();
+    }
+    int groups = node.localMetadata().getDataGroups();
+    if (groups == 0) {
+      groups = node.identity().dataGroups();
+    }
+    if (groups == 0) {
+      throw Status.FAILED_PRECONDITION.withDescription("node " + node.nodeId()
+          + " belongs to no cluster yet").asException();
+    }
+    return ClusterIds.groupOfVshard(ClusterIds.vshardOf(key), groups);
+  }
+
+  @FunctionalInterface
+  private interface Parse<T> {
+    T run() throws InvalidProtocolBufferException;
+  }
+
+  private static <T> T parse(Parse<T> p) throws StatusException {
+    try {
+      return p.run();
+    } catch (InvalidProtocolBufferException e) {
+      throw Status.INTERNAL.withDescription("undecodable reply: " + e.getMessage()).asException();
+    }
+  }
+}

@@ -1,0 +1,445 @@
+package io.joinflow.node.membership;
+
+import io.joinflow.node.raft.ClusterIds;
+import io.joinflow.node.raft.RaftClients;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.AlreadyExistsException;
+import org.apache.ratis.protocol.exceptions.GroupMismatchException;
+import org.apache.ratis.util.ProtoUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The only code that changes Ratis configurations. It follows RATIS.md's recipe: read the
+ * current conf from the group's leader, host the division on the joining node first (voters +
+ * itself as LISTENER), then compare-and-set the whole conf. Reaching a conf that already holds
+ * the target is success, including after a leader change made a committed change look like a
+ * {@code SetConfigurationException}. At most one change per group runs at a time on this node;
+ * a concurrent change elsewhere makes the CAS fail and the loop re-reads. {@code Mode.ADD} is
+ * never used (it drops other listeners in Ratis 3.3.0).
+ */
+public final class MembershipOps {
+  private static final Logger LOG = LoggerFactory.getLogger(MembershipOps.class);
+
+  private final RaftClients clients;
+  private final Duration changeTimeout;
+  private final Map<RaftGroupId, ReentrantLock> groupLocks = new ConcurrentHashMap<>();
+
+  /**
+   * @param changeTimeout how long one membership change may retry before it fails
+   */
+  public MembershipOps(RaftClients clients, Duration changeTimeout) {
+    this.clients = clients;
+    this.changeTimeout = changeTimeout;
+  }
+
+  /** A group's configuration as its leader sees it. */
+  public record Conf(RaftPeer leader, List<RaftPeer> voters, List<RaftPeer> listeners,
+                     boolean changing, long leaderCommitIndex, List<CommitInfoProto> commitInfos) {
+    public boolean isVoter(RaftPeerId id) {
+      return voters.stream().anyMatch(p -> p.getId().equals(id));
+    }
+
+    public boolean isListener(RaftPeerId id) {
+      return listeners.stream().anyMatch(p -> p.getId().equals(id));
+    }
+
+    public List<Long> voterIds() {
+      return voters.stream().map(p -> ClusterIds.nodeId(p.getId())).sorted().toList();
+    }
+
+    public List<Long> listenerIds() {
+      return listeners.stream().map(p -> ClusterIds.nodeId(p.getId())).sorted().toList();
+    }
+  }
+
+  /** The result of a membership change. */
+  public record Change(boolean changed, Conf conf, int attempts) {}
+
+  /** Thrown when a change cannot be made; the message says why. */
+  public static final class MembershipException extends IOException {
+    private static final long serialVersionUID = 1L;
+    private final boolean retryable;
+
+    public MembershipException(String message, boolean retryable, Throwable cause) {
+      super(message, cause);
+      this.retryable = retryable;
+    }
+
+    /** True when the same call may succeed later (no leader, a concurrent change, timeout). */
+    public boolean retryable() {
+      return retryable;
+    }
+  }
+
+  /**
+   * Finds the leader of a group among {@code candidates} (any members) and reads its conf.
+   *
+   * @throws MembershipException (retryable) when no candidate knows a reachable leader
+   */
+  public Conf readConf(RaftGroupId groupId, Collection<RaftPeer> candidates) throws IOException {
+    IOException last = null;
+    Set<RaftPeer> toAsk = new LinkedHashSet<>(candidates);
+    Set<RaftPeerId> asked = new java.util.HashSet<>();
+    while (!toAsk.isEmpty()) {
+      RaftPeer peer = toAsk.iterator().next();
+      toAsk.remove(peer);
+      if (!asked.add(peer.getId())) {
+        continue;
+      }
+      GroupInfoReply info;
+      try {
+        info = clients.forPeer(groupId, peer).getGroupManagementApi(peer.getId()).info(groupId);
+      } catch (IOException e) {
+        last = e;
+        continue;
+      }
+      RoleInfoProto role = info.getRoleInfoProto();
+      if (role.getRole() == RaftPeerRole.LEADER && info.getConf().isPresent()) {
+        return toConf(peer, info);
+      }
+      if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
+        RaftPeer leader = ProtoUtils.toRaftPeer(role.getFollowerInfo().getLeaderInfo().getId());
+        if (!asked.contains(leader.getId()) && !leader.getAddress().isEmpty()) {
+          LinkedHashSet<RaftPeer> next = new LinkedHashSet<>();
+          next.add(leader);
+          next.addAll(toAsk);
+          toAsk = next;
+        }
+      }
+    }
+    throw new MembershipException("no reachable leader for group " + ClusterIds.groupNumber(groupId)
+        + (last == null ? "" : ": " + last.getMessage()), true, last);
+  }
+
+  private static Conf toConf(RaftPeer leader, GroupInfoReply info) {
+    RaftConfigurationProto c = info.getConf().orElseThrow();
+    long commit = info.getCommitInfos().stream()
+        .filter(ci -> ProtoUtils.toRaftPeer(ci.getServer()).getId().equals(leader.getId()))
+        .mapToLong(CommitInfoProto::getCommitIndex).findFirst().orElse(0);
+    return new Conf(leader, ProtoUtils.toRaftPeers(c.getPeersList()),
+        ProtoUtils.toRaftPeers(c.getListenersList()),
+        c.getOldPeersCount() > 0 || c.getOldListenersCount() > 0, commit,
+        List.copyOf(info.getCommitInfos()));
+  }
+
+  /**
+   * Makes {@code target} host a division of the group with {@code voters} as peers and itself
+   * as LISTENER (never an empty peer list: RATIS.md). Hosting it already is success.
+   *
+   * @return false when the division already existed
+   */
+  public boolean hostDivision(RaftGroupId groupId, RaftPeer target, List<RaftPeer> voters) throws IOException {
+    List<RaftPeer> peers = new ArrayList<>();
+    for (RaftPeer v : voters) {
+      if (!v.getId().equals(target.getId())) {
+        peers.add(RaftPeer.newBuilder(v).setStartupRole(RaftPeerRole.FOLLOWER).build());
+      }
+    }
+    peers.add(RaftPeer.newBuilder(target).setStartupRole(RaftPeerRole.LISTENER).build());
+    try {
+      clients.forPeer(groupId, target).getGroupManagementApi(target.getId()).add(RaftGroup.valueOf(groupId, peers));
+      return true;
+    } catch (AlreadyExistsException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Creates a group's division on {@code target} with every peer of {@code voters} as a voter
+   * (bootstraps). An existing division is success.
+   *
+   * @return false when the division already existed
+   */
+  public boolean createGroup(RaftGroupId groupId, RaftPeer target, List<RaftPeer> voters) throws IOException {
+    try {
+      clients.forPeer(groupId, target).getGroupManagementApi(target.getId()).add(RaftGroup.valueOf(groupId, voters));
+      return true;
+    } catch (AlreadyExistsException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Removes the group's division from {@code target} and deletes its storage.
+   *
+   * @return false when it hosted no such division
+   */
+  public boolean dropDivision(RaftGroupId groupId, RaftPeer target) throws IOException {
+    try {
+      clients.forPeer(groupId, target).getGroupManagementApi(target.getId()).remove(groupId, true, false);
+      return true;
+    } catch (GroupMismatchException e) {
+      return false;
+    } catch (IOException e) {
+      if (e.getCause() instanceof GroupMismatchException
+          || String.valueOf(e.getMessage()).contains("not found")) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /** Adds {@code learner} as a listener of the group: host the division first, then CAS. */
+  public Change addLearner(RaftGroupId groupId, RaftPeer learner, Collection<RaftPeer> candidates) throws IOException {
+    RaftPeerId id = learner.getId();
+    return change(groupId, candidates, "add learner " + id, conf -> {
+      if (conf.isVoter(id) || conf.isListener(id)) {
+        return null;
+      }
+      List<RaftPeer> listeners = new ArrayList<>(conf.listeners());
+      listeners.add(RaftPeer.newBuilder(learner).setStartupRole(RaftPeerRole.LISTENER).build());
+      return new Target(conf.voters(), listeners);
+    }, conf -> hostDivision(groupId, learner, conf.voters()));
+  }
+
+  /** Moves {@code learner} from the listeners into the voters. Already a voter is success. */
+  public Change promote(RaftGroupId groupId, RaftPeerId learner, Collection<RaftPeer> candidates) throws IOException {
+    return change(groupId, candidates, "promote " + learner, conf -> {
+      if (conf.isVoter(learner)) {
+        return null;
+      }
+      RaftPeer peer = conf.listeners().stream().filter(p -> p.getId().equals(learner)).findFirst()
+          .orElseThrow(() -> new IllegalStateException(learner + " is not a learner of group "
+              + ClusterIds.groupNumber(groupId) + "; add it as a learner first"));
+      List<RaftPeer> voters = new ArrayList<>(conf.voters());
+      voters.add(RaftPeer.newBuilder(peer).setStartupRole(RaftPeerRole.FOLLOWER).build());
+      List<RaftPeer> listeners = new ArrayList<>(conf.listeners());
+      listeners.removeIf(p -> p.getId().equals(learner));
+      return new Target(voters, listeners);
+    }, null);
+  }
+
+  /**
+   * Removes {@code node} from whichever list holds it, then drops its division. Refuses to
+   * remove the last voter.
+   */
+  public Change remove(RaftGroupId groupId, RaftPeer node, Collection<RaftPeer> candidates) throws IOException {
+    RaftPeerId id = node.getId();
+    Change change = change(groupId, candidates, "remove " + id, conf -> {
+      if (!conf.isVoter(id) && !conf.isListener(id)) {
+        return null;
+      }
+      List<RaftPeer> voters = new ArrayList<>(conf.voters());
+      voters.removeIf(p -> p.getId().equals(id));
+      if (voters.isEmpty()) {
+        throw new IllegalStateException(id + " is the last voter of group "
+            + ClusterIds.groupNumber(groupId) + "; a group cannot lose its last voter");
+      }
+      List<RaftPeer> listeners = new ArrayList<>(conf.listeners());
+      listeners.removeIf(p -> p.getId().equals(id));
+      return new Target(voters, listeners);
+    }, null);
+    try {
+      dropDivision(groupId, node);
+    } catch (IOException e) {
+      // The node is out of the conf; a division left on an unreachable node is inert and is
+      // dropped by the next remove or host call.
+      LOG.warn("{}: removed from group {} but its division could not be dropped: {}",
+          id, ClusterIds.groupNumber(groupId), e.getMessage());
+    }
+    return change;
+  }
+
+  private record Target(List<RaftPeer> voters, List<RaftPeer> listeners) {
+    boolean heldBy(Conf conf) {
+      return ids(voters).equals(ids(conf.voters())) && ids(listeners).equals(ids(conf.listeners()));
+    }
+
+    private static Set<RaftPeerId> ids(List<RaftPeer> peers) {
+      Set<RaftPeerId> s = new java.util.HashSet<>();
+      peers.forEach(p -> s.add(p.getId()));
+      return s;
+    }
+  }
+
+  @FunctionalInterface
+  private interface Prepare {
+    void run(Conf conf) throws IOException;
+  }
+
+  private Change change(RaftGroupId groupId, Collection<RaftPeer> candidates, String what,
+                        java.util.function.Function<Conf, Target> plan, Prepare prepare) throws IOException {
+    ReentrantLock lock = groupLocks.computeIfAbsent(groupId, g -> new ReentrantLock());
+    long deadline = System.nanoTime() + changeTimeout.toNanos();
+    int group = ClusterIds.groupNumber(groupId);
+    try {
+      if (!lock.tryLock(changeTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new MembershipException("group " + group + ": another change is still running", true, null);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for group " + group);
+    }
+    try {
+      Collection<RaftPeer> known = candidates;
+      Target target = null;
+      int attempts = 0;
+      IOException lastError = null;
+      long backoffMs = 25;
+      while (true) {
+        Conf conf;
+        try {
+          conf = readConf(groupId, known);
+        } catch (IOException e) {
+          conf = null;
+          lastError = e;
+        }
+        if (conf != null) {
+          known = union(conf.voters(), known);
+          if (target != null && target.heldBy(conf)) {
+            return new Change(true, conf, attempts);
+          }
+          Target next;
+          try {
+            next = plan.apply(conf);
+          } catch (IllegalStateException e) {
+            throw new MembershipException("group " + group + ": " + e.getMessage(), false, e);
+          }
+          if (next == null) {
+            return new Change(attempts > 0, conf, attempts);
+          }
+          if (!conf.changing()) {
+            target = next;
+            attempts++;
+            try {
+              if (prepare != null) {
+                prepare.run(conf);
+              }
+              RaftClientReply reply = clients.forGroup(groupId, conf.voters()).admin().setConfiguration(
+                  SetConfigurationRequest.Arguments.newBuilder()
+                      .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+                      .setServersInCurrentConf(conf.voters())
+                      .setListenersInCurrentConf(conf.listeners())
+                      .setServersInNewConf(next.voters())
+                      .setListenersInNewConf(next.listeners())
+                      .build());
+              if (reply.isSuccess()) {
+                LOG.info("group {}: {} committed (attempt {})", group, what, attempts);
+                return new Change(true, readConfOr(groupId, known, conf), attempts);
+              }
+              lastError = reply.getException() != null ? reply.getException()
+                  : new IOException("setConfiguration was not successful");
+            } catch (IOException e) {
+              // SetConfigurationException after a leader change may hide a committed CAS;
+              // the next iteration re-reads the conf and decides.
+              lastError = e;
+              LOG.info("group {}: {} attempt {} failed: {}", group, what, attempts, e.toString());
+            }
+          }
+        }
+        if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > deadline) {
+          throw new MembershipException("group " + group + ": " + what + " did not complete within "
+              + changeTimeout.toMillis() + " ms" + (lastError == null ? "" : ": " + lastError.getMessage()),
+              true, lastError);
+        }
+        try {
+          Thread.sleep(backoffMs);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted changing group " + group);
+        }
+        backoffMs = Math.min(backoffMs * 2, 500);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private Conf readConfOr(RaftGroupId groupId, Collection<RaftPeer> known, Conf fallback) {
+    try {
+      return readConf(groupId, known);
+    } catch (IOException e) {
+      return fallback;
+    }
+  }
+
+  private static Collection<RaftPeer> union(Collection<RaftPeer> a, Collection<RaftPeer> b) {
+    Map<RaftPeerId, RaftPeer> m = new java.util.LinkedHashMap<>();
+    a.forEach(p -> m.put(p.getId(), p));
+    b.forEach(p -> m.putIfAbsent(p.getId(), p));
+    return m.values();
+  }
+
+  /** A learner's progress against a target index (0 = the leader's commit index now). */
+  public record Progress(boolean inConf, boolean learner, boolean voter, long applied, long target) {
+    public boolean caughtUp() {
+      return inConf && applied >= target;
+    }
+  }
+
+  public Progress learnerProgress(RaftGroupId groupId, RaftPeer node, Collection<RaftPeer> candidates,
+                                  long targetIndex) throws IOException {
+    Conf conf = readConf(groupId, candidates);
+    boolean learner = conf.isListener(node.getId());
+    boolean voter = conf.isVoter(node.getId());
+    long target = targetIndex > 0 ? targetIndex : conf.leaderCommitIndex();
+    long applied = 0;
+    if (learner || voter) {
+      RaftPeer addressed = Objects.requireNonNullElse(
+          conf.listeners().stream().filter(p -> p.getId().equals(node.getId())).findFirst()
+              .orElse(conf.voters().stream().filter(p -> p.getId().equals(node.getId())).findFirst().orElse(null)),
+          node);
+      GroupInfoReply info = clients.forPeer(groupId, addressed).getGroupManagementApi(addressed.getId()).info(groupId);
+      applied = info.getLogInfoProto().getApplied().getIndex();
+    }
+    return new Progress(learner || voter, learner, voter, applied, target);
+  }
+
+  /** Waits until {@code node} applied the leader's commit index taken when waiting began. */
+  public Progress awaitCaughtUp(RaftGroupId groupId, RaftPeer node, Collection<RaftPeer> candidates,
+                                Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Progress p = learnerProgress(groupId, node, candidates, 0);
+    long target = p.target();
+    while (!p.caughtUp()) {
+      if (System.nanoTime() > deadline) {
+        throw new MembershipException("group " + ClusterIds.groupNumber(groupId) + ": " + node.getId()
+            + " applied " + p.applied() + " of " + target + " within " + timeout.toMillis() + " ms", true, null);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException();
+      }
+      p = learnerProgress(groupId, node, candidates, target);
+    }
+    return p;
+  }
+
+  /** Moves a group's leadership to {@code newLeader} (used by tests and by leave). */
+  public void transferLeadership(RaftGroupId groupId, RaftPeerId newLeader, Collection<RaftPeer> candidates,
+                                 Duration timeout) throws IOException {
+    Conf conf = readConf(groupId, candidates);
+    if (conf.leader().getId().equals(newLeader)) {
+      return;
+    }
+    clients.forGroup(groupId, conf.voters()).admin().transferLeadership(newLeader, timeout.toMillis());
+  }
+
+}

@@ -1,0 +1,217 @@
+package io.joinflow.node.raft;
+
+import io.grpc.Status;
+import io.joinflow.proto.v1.Bootstrap;
+import io.joinflow.proto.v1.GroupRoute;
+import io.joinflow.proto.v1.JoinRecord;
+import io.joinflow.proto.v1.MetadataCommand;
+import io.joinflow.proto.v1.MetadataResult;
+import io.joinflow.proto.v1.MetadataState;
+import io.joinflow.proto.v1.NodeRecord;
+import io.joinflow.proto.v1.NodeState;
+import io.joinflow.proto.v1.SetNodeState;
+import io.joinflow.proto.v1.UpsertNode;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The pure transition function of group 0: (state, command) → (state', result). No I/O, no
+ * clock, no randomness, so every member computes the same state from the same log. A command
+ * that does not fit the state leaves it unchanged and says why in the result; a command whose
+ * effect already holds is reported as applied=false with code OK.
+ */
+public final class MetadataApplier {
+
+  private MetadataApplier() {}
+
+  /** The new state and the outcome of one command. */
+  public record Outcome(MetadataState state, MetadataResult result) {
+    public boolean ok() {
+      return result.getCode() == Status.Code.OK.value();
+    }
+  }
+
+  public static Outcome apply(MetadataState state, MetadataCommand command) {
+    if (command.getCommandCase() != MetadataCommand.CommandCase.BOOTSTRAP && state.getClusterId() == 0) {
+      return reject(state, Status.Code.FAILED_PRECONDITION, "the cluster is not bootstrapped yet");
+    }
+    return switch (command.getCommandCase()) {
+      case BOOTSTRAP -> bootstrap(state, command.getBootstrap());
+      case UPSERT_NODE -> upsertNode(state, command.getUpsertNode());
+      case SET_NODE_STATE -> setNodeState(state, command.getSetNodeState());
+      case REMOVE_NODE -> removeNode(state, command.getRemoveNode().getNodeId());
+      case SET_ROUTING -> setRouting(state, command.getSetRouting().getRoute());
+      case PUT_JOIN_RECORD -> putJoinRecord(state, command.getPutJoinRecord().getRecord());
+      case COMMAND_NOT_SET -> reject(state, Status.Code.INVALID_ARGUMENT, "empty metadata command");
+    };
+  }
+
+  private static Outcome bootstrap(MetadataState state, Bootstrap b) {
+    if (b.getClusterId() == 0 || b.getDataGroups() < 1 || b.getSeed().getNodeId() == 0) {
+      return reject(state, Status.Code.INVALID_ARGUMENT,
+          "bootstrap needs a non-zero cluster id, at least one data group and a seed node");
+    }
+    if (state.getClusterId() == b.getClusterId()) {
+      return unchanged(state);
+    }
+    if (state.getClusterId() != 0) {
+      return reject(state, Status.Code.FAILED_PRECONDITION,
+          "cluster already bootstrapped with id " + Long.toUnsignedString(state.getClusterId()));
+    }
+    MetadataState.Builder next = MetadataState.newBuilder()
+        .setClusterId(b.getClusterId())
+        .setDataGroups(b.getDataGroups())
+        .setTopologyVersion(1)
+        .addNodes(b.getSeed().toBuilder().setState(NodeState.ACTIVE));
+    for (int g = 0; g <= b.getDataGroups(); g++) {
+      next.addRouting(GroupRoute.newBuilder().setGroupId(g)
+          .addVoters(b.getSeed().getNodeId()).setLeaderHint(b.getSeed().getNodeId()));
+    }
+    return changed(next.build());
+  }
+
+  private static Outcome upsertNode(MetadataState state, UpsertNode u) {
+    NodeRecord n = u.getNode();
+    if (n.getNodeId() == 0) {
+      return reject(state, Status.Code.INVALID_ARGUMENT, "node_id must be non-zero");
+    }
+    if (n.getAddr().isEmpty() || n.getRaftAddr().isEmpty()) {
+      return reject(state, Status.Code.INVALID_ARGUMENT, "node " + n.getNodeId() + " needs addr and raft_addr");
+    }
+    NodeRecord existing = findNode(state, n.getNodeId());
+    if (existing != null && !existing.getAddr().equals(n.getAddr()) && !u.getReplaceAddress()) {
+      return reject(state, Status.Code.ALREADY_EXISTS, "node_id " + n.getNodeId()
+          + " already registered with different address " + existing.getAddr()
+          + " (request: " + n.getAddr() + ")");
+    }
+    for (NodeRecord other : state.getNodesList()) {
+      if (other.getNodeId() != n.getNodeId()
+          && (other.getAddr().equals(n.getAddr()) || other.getRaftAddr().equals(n.getRaftAddr()))) {
+        return reject(state, Status.Code.ALREADY_EXISTS, "address " + n.getAddr() + " (raft "
+            + n.getRaftAddr() + ") is already used by node " + other.getNodeId());
+      }
+    }
+    if (n.equals(existing)) {
+      return unchanged(state);
+    }
+    List<NodeRecord> nodes = new ArrayList<>(state.getNodesList());
+    nodes.removeIf(x -> x.getNodeId() == n.getNodeId());
+    nodes.add(n);
+    nodes.sort(Comparator.comparingLong(NodeRecord::getNodeId));
+    return changed(bump(state.toBuilder().clearNodes().addAllNodes(nodes)));
+  }
+
+  private static Outcome setNodeState(MetadataState state, SetNodeState s) {
+    NodeRecord existing = findNode(state, s.getNodeId());
+    if (existing == null) {
+      return reject(state, Status.Code.NOT_FOUND, "node " + s.getNodeId() + " is not in the topology");
+    }
+    if (existing.getState() == s.getState()) {
+      return unchanged(state);
+    }
+    MetadataState.Builder b = state.toBuilder();
+    for (int i = 0; i < b.getNodesCount(); i++) {
+      if (b.getNodes(i).getNodeId() == s.getNodeId()) {
+        b.setNodes(i, existing.toBuilder().setState(s.getState()));
+      }
+    }
+    return changed(bump(b));
+  }
+
+  private static Outcome removeNode(MetadataState state, long nodeId) {
+    boolean inRouting = state.getRoutingList().stream()
+        .anyMatch(r -> r.getVotersList().contains(nodeId) || r.getLearnersList().contains(nodeId));
+    if (findNode(state, nodeId) == null && !inRouting) {
+      return unchanged(state);
+    }
+    MetadataState.Builder b = state.toBuilder().clearNodes().clearRouting();
+    state.getNodesList().stream().filter(n -> n.getNodeId() != nodeId).forEach(b::addNodes);
+    for (GroupRoute r : state.getRoutingList()) {
+      GroupRoute.Builder rb = r.toBuilder().clearVoters().clearLearners();
+      r.getVotersList().stream().filter(v -> v != nodeId).forEach(rb::addVoters);
+      r.getLearnersList().stream().filter(v -> v != nodeId).forEach(rb::addLearners);
+      if (rb.getLeaderHint() == nodeId) {
+        rb.setLeaderHint(0);
+      }
+      b.addRouting(rb);
+    }
+    return changed(bump(b));
+  }
+
+  private static Outcome setRouting(MetadataState state, GroupRoute route) {
+    if (route.getGroupId() > state.getDataGroups()) {
+      return reject(state, Status.Code.INVALID_ARGUMENT, "group " + route.getGroupId()
+          + " does not exist (data groups are 1.." + state.getDataGroups() + ")");
+    }
+    MetadataState.Builder b = state.toBuilder();
+    for (int i = 0; i < b.getRoutingCount(); i++) {
+      if (b.getRouting(i).getGroupId() == route.getGroupId()) {
+        if (b.getRouting(i).equals(route)) {
+          return unchanged(state);
+        }
+        b.setRouting(i, route);
+        return changed(bump(b));
+      }
+    }
+    b.addRouting(route);
+    return changed(bump(b));
+  }
+
+  private static Outcome putJoinRecord(MetadataState state, JoinRecord record) {
+    if (record.getNodeId() == 0) {
+      return reject(state, Status.Code.INVALID_ARGUMENT, "join record needs a non-zero node_id");
+    }
+    MetadataState.Builder b = state.toBuilder();
+    for (int i = 0; i < b.getJoinsCount(); i++) {
+      if (b.getJoins(i).getNodeId() == record.getNodeId()) {
+        if (b.getJoins(i).equals(record)) {
+          return unchanged(state);
+        }
+        b.setJoins(i, record);
+        return changed(b.build());
+      }
+    }
+    b.addJoins(record);
+    return changed(b.build());
+  }
+
+  /** The node with this id, or null. */
+  public static NodeRecord findNode(MetadataState state, long nodeId) {
+    for (NodeRecord n : state.getNodesList()) {
+      if (n.getNodeId() == nodeId) {
+        return n;
+      }
+    }
+    return null;
+  }
+
+  /** The route of a group, or null. */
+  public static GroupRoute findRoute(MetadataState state, int group) {
+    for (GroupRoute r : state.getRoutingList()) {
+      if (r.getGroupId() == group) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  private static MetadataState bump(MetadataState.Builder b) {
+    return b.setTopologyVersion(b.getTopologyVersion() + 1).build();
+  }
+
+  private static Outcome changed(MetadataState next) {
+    return new Outcome(next, MetadataResult.newBuilder().setApplied(true)
+        .setTopologyVersion(next.getTopologyVersion()).build());
+  }
+
+  private static Outcome unchanged(MetadataState state) {
+    return new Outcome(state, MetadataResult.newBuilder().setApplied(false)
+        .setTopologyVersion(state.getTopologyVersion()).build());
+  }
+
+  private static Outcome reject(MetadataState state, Status.Code code, String message) {
+    return new Outcome(state, MetadataResult.newBuilder().setApplied(false).setCode(code.value())
+        .setMessage(message).setTopologyVersion(state.getTopologyVersion()).build());
+  }
+}

@@ -1,0 +1,138 @@
+package io.joinflow.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import io.joinflow.node.testing.MiniCluster;
+import io.joinflow.proto.v1.ChangeMembershipRequest;
+import io.joinflow.proto.v1.ChangeMembershipResponse;
+import io.joinflow.proto.v1.GetRequest;
+import io.joinflow.proto.v1.GetResponse;
+import io.joinflow.proto.v1.JoinRecord;
+import io.joinflow.proto.v1.LearnerProgressRequest;
+import io.joinflow.proto.v1.MembershipChange;
+import io.joinflow.proto.v1.MetadataCommand;
+import io.joinflow.proto.v1.NodeState;
+import io.joinflow.proto.v1.PutJoinRecord;
+import io.joinflow.proto.v1.PutRequest;
+import io.joinflow.proto.v1.ReadConsistency;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Learner add (log replay and snapshot install), promote and remove on real nodes. */
+class MembershipIT {
+  private static final int GROUPS = 4;
+  private MiniCluster cluster;
+
+  @AfterEach
+  void tearDown() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void shouldAddLearnerWithReplayedDataThenPromoteThenRemove() {
+    cluster = new MiniCluster(MiniCluster.tempDir("membership"), GROUPS, MiniCluster.testSettings()).startVoters(3);
+    writeKeys(1, 40);
+    cluster.startNode(4, false);
+    cluster.register(4, NodeState.JOINING);
+
+    // Ask node 2, which need not lead anything: it routes to each group's leader itself (W2).
+    for (int g : cluster.groups()) {
+      ChangeMembershipResponse r = cluster.admin(2).changeMembership(change(g, 4, MembershipChange.ADD_LEARNER));
+      assertThat(r.getChanged()).isTrue();
+      assertThat(r.getLearnersList()).containsExactly(4L);
+      assertThat(r.getVotersList()).containsExactlyInAnyOrder(1L, 2L, 3L);
+    }
+    awaitCaughtUp(4);
+    assertKeysReadableLocally(4, 40);
+
+    // Repeating the change is success without a new configuration.
+    ChangeMembershipResponse again = cluster.admin(3).changeMembership(change(1, 4, MembershipChange.ADD_LEARNER));
+    assertThat(again.getChanged()).isFalse();
+
+    for (int g : cluster.groups()) {
+      ChangeMembershipResponse r = cluster.admin(1).changeMembership(change(g, 4, MembershipChange.PROMOTE));
+      assertThat(r.getVotersList()).containsExactlyInAnyOrder(1L, 2L, 3L, 4L);
+      assertThat(r.getLearnersList()).isEmpty();
+    }
+    for (int g : cluster.groups()) {
+      ChangeMembershipResponse r = cluster.admin(2).changeMembership(change(g, 4, MembershipChange.REMOVE));
+      assertThat(r.getVotersList()).containsExactlyInAnyOrder(1L, 2L, 3L);
+      assertThat(r.getLearnersList()).isEmpty();
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> cluster.node(4).hostedGroups().isEmpty());
+  }
+
+  @Test
+  void shouldCatchUpBySnapshotInstallAfterLogWasPurged() {
+    // Small segments and frequent snapshots so the leaders purge the log the learner needs.
+    cluster = new MiniCluster(MiniCluster.tempDir("snapshot"), 2,
+        MiniCluster.testSettings().withLog(64, 8 << 10)).startVoters(3);
+    writeKeys(1, 400);
+    for (int i = 0; i < 300; i++) {
+      cluster.propose(MetadataCommand.newBuilder().setPutJoinRecord(PutJoinRecord.newBuilder()
+          .setRecord(JoinRecord.newBuilder().setNodeId(100 + i).setPhase("done").setOutcome("succeeded"))).build());
+    }
+    for (int g : cluster.groups()) {
+      long leader = cluster.leaderOf(g);
+      await("group " + g + " purges its log").atMost(Duration.ofSeconds(20))
+          .until(() -> cluster.division(leader, g).getRaftLog().getStartIndex() > 1);
+    }
+
+    cluster.startNode(4, false);
+    cluster.register(4, NodeState.JOINING);
+    for (int g : cluster.groups()) {
+      cluster.admin(3).changeMembership(change(g, 4, MembershipChange.ADD_LEARNER));
+    }
+    awaitCaughtUp(4);
+    assertKeysReadableLocally(4, 400);
+    for (int g : cluster.groups()) {
+      // The learner's log starts after index 1: its early state came from an installed snapshot.
+      assertThat(cluster.division(4, g).getRaftLog().getStartIndex()).as("group %d log start", g).isGreaterThan(1);
+    }
+    assertThat(cluster.node(4).catalog().metadata().state().getJoinsCount()).isEqualTo(300);
+    assertThat(cluster.node(4).catalog().metadata().state().getClusterId())
+        .isEqualTo(cluster.metadata().getClusterId());
+  }
+
+  private void writeKeys(long via, int count) {
+    for (int i = 0; i < count; i++) {
+      cluster.admin(via).put(PutRequest.newBuilder().setKey(key(i))
+          .setValue(ByteString.copyFromUtf8("value-" + i + "-" + "x".repeat(100))).build());
+    }
+  }
+
+  private void assertKeysReadableLocally(long id, int count) {
+    for (int i = 0; i < count; i++) {
+      GetResponse r = cluster.admin(id).get(GetRequest.newBuilder().setKey(key(i))
+          .setConsistency(ReadConsistency.LOCAL).build());
+      assertThat(r.getFound()).as("key %d on node %d", i, id).isTrue();
+      assertThat(r.getValue().toString(StandardCharsets.UTF_8)).startsWith("value-" + i + "-");
+    }
+  }
+
+  private void awaitCaughtUp(long id) {
+    for (int g : cluster.groups()) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> cluster.admin(1).learnerProgress(
+          LearnerProgressRequest.newBuilder().setGroupId(g).setNodeId(id).build()).getCaughtUp());
+    }
+  }
+
+  static ByteString key(int i) {
+    return ByteString.copyFromUtf8("key-" + i);
+  }
+
+  static ChangeMembershipRequest change(int group, long node, MembershipChange change) {
+    return ChangeMembershipRequest.newBuilder().setGroupId(group).setNodeId(node).setChange(change).build();
+  }
+
+  static List<Long> ids(long... ids) {
+    return java.util.Arrays.stream(ids).boxed().toList();
+  }
+}

@@ -1,0 +1,306 @@
+package io.joinflow.node.testing;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.joinflow.node.HostPort;
+import io.joinflow.node.Node;
+import io.joinflow.node.NodeConfig;
+import io.joinflow.node.NodeStartException;
+import io.joinflow.node.membership.MembershipOps;
+import io.joinflow.node.raft.ClusterIds;
+import io.joinflow.node.raft.RaftSettings;
+import io.joinflow.proto.v1.GroupRoute;
+import io.joinflow.proto.v1.MetadataCommand;
+import io.joinflow.proto.v1.MetadataState;
+import io.joinflow.proto.v1.NodeAdminGrpc;
+import io.joinflow.proto.v1.NodeRecord;
+import io.joinflow.proto.v1.NodeState;
+import io.joinflow.proto.v1.SetNodeState;
+import io.joinflow.proto.v1.SetRouting;
+import io.joinflow.proto.v1.UpsertNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * N real nodes in one JVM on loopback ports with temp dirs: real Ratis, real RocksDB, real
+ * NodeAdmin gRPC. Node 1 bootstraps; {@link #startVoters} makes nodes 2..N voters of every
+ * group through {@link MembershipOps}, the same recipe production uses. Closing stops every
+ * node asynchronously (Ratis close takes seconds) and waits for all of them.
+ */
+public final class MiniCluster implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MiniCluster.class);
+
+  private final Path baseDir;
+  private final int dataGroups;
+  private final RaftSettings settings;
+  private final Map<Long, Node> nodes = new TreeMap<>();
+  private final Map<Long, HostPort[]> addresses = new ConcurrentHashMap<>();
+  private final Map<Long, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final List<CompletableFuture<Void>> closing = new ArrayList<>();
+
+  public MiniCluster(Path baseDir, int dataGroups, RaftSettings settings) {
+    this.baseDir = baseDir;
+    this.dataGroups = dataGroups;
+    this.settings = settings;
+  }
+
+  /** Settings for tests: fast elections for few groups on 2 cores. */
+  public static RaftSettings testSettings() {
+    return RaftSettings.defaults().withElection(Duration.ofMillis(300), Duration.ofMillis(600));
+  }
+
+  /** Bootstraps node 1 and makes nodes 2..n voters of every group, registered ACTIVE. */
+  public MiniCluster startVoters(int n) {
+    startNode(1, true);
+    for (long id = 2; id <= n; id++) {
+      startNode(id, false);
+      register(id, NodeState.LEARNER);
+      addLearnerEverywhere(id);
+      promoteEverywhere(id);
+      setState(id, NodeState.ACTIVE);
+    }
+    publishRouting();
+    return this;
+  }
+
+  /** Starts a node on its own data dir (first start allocates its ports). */
+  public Node startNode(long id, boolean bootstrap) {
+    HostPort[] addr = addresses.computeIfAbsent(id, k -> new HostPort[] {
+        new HostPort("127.0.0.1", freePort()), new HostPort("127.0.0.1", freePort())});
+    NodeConfig config = new NodeConfig(id, addr[0], addr[1], baseDir.resolve("node-" + id),
+        bootstrap, dataGroups, settings);
+    try {
+      Node node = Node.start(config);
+      synchronized (nodes) {
+        nodes.put(id, node);
+      }
+      return node;
+    } catch (NodeStartException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  /** Stops a node abruptly (no leadership hand-off) and waits until it is closed. */
+  public void stopNode(long id) {
+    Node node;
+    synchronized (nodes) {
+      node = nodes.remove(id);
+    }
+    ManagedChannel ch = channels.remove(id);
+    if (ch != null) {
+      ch.shutdownNow();
+    }
+    if (node != null) {
+      node.closeAsync().join();
+    }
+  }
+
+  /** Stops a node in the background; the cluster's close waits for it. */
+  public CompletableFuture<Void> stopNodeAsync(long id) {
+    Node node;
+    synchronized (nodes) {
+      node = nodes.remove(id);
+    }
+    ManagedChannel ch = channels.remove(id);
+    if (ch != null) {
+      ch.shutdownNow();
+    }
+    CompletableFuture<Void> f = node == null ? CompletableFuture.completedFuture(null) : node.closeAsync();
+    synchronized (closing) {
+      closing.add(f);
+    }
+    return f;
+  }
+
+  public Node node(long id) {
+    synchronized (nodes) {
+      Node n = nodes.get(id);
+      if (n == null) {
+        throw new IllegalArgumentException("node " + id + " is not running");
+      }
+      return n;
+    }
+  }
+
+  public List<Node> running() {
+    synchronized (nodes) {
+      return new ArrayList<>(nodes.values());
+    }
+  }
+
+  public Path dataDir(long id) {
+    return baseDir.resolve("node-" + id);
+  }
+
+  public int dataGroups() {
+    return dataGroups;
+  }
+
+  /** A blocking NodeAdmin stub of a running node. */
+  public NodeAdminGrpc.NodeAdminBlockingStub admin(long id) {
+    Node n = node(id);
+    ManagedChannel ch = channels.computeIfAbsent(id, k -> NettyChannelBuilder
+        .forAddress("127.0.0.1", n.adminPort()).usePlaintext().build());
+    return NodeAdminGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  /** Group 0 read through its leader, via any running node. */
+  public MetadataState metadata() {
+    try {
+      return running().get(0).readMetadata();
+    } catch (io.grpc.StatusException e) {
+      throw new IllegalStateException(e.getStatus().toString(), e);
+    }
+  }
+
+  public void register(long id, NodeState state) {
+    Node n = node(id);
+    propose(MetadataCommand.newBuilder().setUpsertNode(UpsertNode.newBuilder().setNode(NodeRecord.newBuilder()
+        .setNodeId(id).setAddr(n.config().listen().toString()).setRaftAddr(n.config().raftListen().toString())
+        .setIncarnation(n.identity().incarnation()).setState(state).setWireVersion(Node.WIRE_VERSION))).build());
+  }
+
+  public void setState(long id, NodeState state) {
+    propose(MetadataCommand.newBuilder().setSetNodeState(SetNodeState.newBuilder().setNodeId(id).setState(state)).build());
+  }
+
+  public void propose(MetadataCommand command) {
+    try {
+      running().get(0).propose(command);
+    } catch (io.grpc.StatusException e) {
+      throw new IllegalStateException(e.getStatus().toString(), e);
+    }
+  }
+
+  /** Every group number, 0..G. */
+  public List<Integer> groups() {
+    List<Integer> out = new ArrayList<>();
+    for (int g = 0; g <= dataGroups; g++) {
+      out.add(g);
+    }
+    return out;
+  }
+
+  public MembershipOps.Conf conf(int group) {
+    Node any = running().get(0);
+    try {
+      return any.membership().readConf(any.groupId(group), any.candidates(metadata(), group));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public void addLearnerEverywhere(long id) {
+    Node any = node(1L == id ? 2 : 1);
+    RaftPeer peer = node(id).self();
+    for (int g : groups()) {
+      try {
+        any.membership().addLearner(any.groupId(g), peer, any.candidates(metadata(), g));
+        any.membership().awaitCaughtUp(any.groupId(g), peer, any.candidates(metadata(), g), Duration.ofSeconds(30));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  public void promoteEverywhere(long id) {
+    Node any = node(1L == id ? 2 : 1);
+    for (int g : groups()) {
+      try {
+        any.membership().promote(any.groupId(g), node(id).self().getId(), any.candidates(metadata(), g));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  /** Publishes every group's committed conf as group 0's routing. */
+  public void publishRouting() {
+    for (int g : groups()) {
+      MembershipOps.Conf c = conf(g);
+      propose(MetadataCommand.newBuilder().setSetRouting(SetRouting.newBuilder().setRoute(GroupRoute.newBuilder()
+          .setGroupId(g).addAllVoters(c.voterIds()).addAllLearners(c.listenerIds())
+          .setLeaderHint(ClusterIds.nodeId(c.leader().getId())))).build());
+    }
+  }
+
+  /** The node whose division leads the group, or 0 when none does right now. */
+  public long leaderOf(int group) {
+    for (Node n : running()) {
+      var d = n.division(group);
+      if (d.isPresent() && d.get().getInfo().isLeader()) {
+        return n.nodeId();
+      }
+    }
+    return 0;
+  }
+
+  /** The running division of a group on a node. */
+  public RaftServer.Division division(long id, int group) {
+    return node(id).division(group).orElseThrow(() ->
+        new IllegalStateException("node " + id + " hosts no division of group " + group));
+  }
+
+  public void describeTo(StringBuilder out) {
+    for (int g : groups()) {
+      out.append("group ").append(g).append(": leader ").append(leaderOf(g)).append('\n');
+    }
+  }
+
+  @Override
+  public void close() {
+    for (ManagedChannel ch : channels.values()) {
+      ch.shutdownNow();
+    }
+    channels.clear();
+    List<CompletableFuture<Void>> all;
+    synchronized (nodes) {
+      all = new ArrayList<>();
+      for (Node n : nodes.values()) {
+        all.add(n.closeAsync());
+      }
+      nodes.clear();
+    }
+    synchronized (closing) {
+      all.addAll(closing);
+    }
+    try {
+      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("mini cluster did not close cleanly", e);
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A fresh temp directory for one test's cluster. */
+  public static Path tempDir(String name) {
+    try {
+      return Files.createTempDirectory("joinflow-" + name);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
