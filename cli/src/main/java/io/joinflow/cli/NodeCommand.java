@@ -1,0 +1,146 @@
+package io.joinflow.cli;
+
+import io.joinflow.node.HostPort;
+import io.joinflow.node.Node;
+import io.joinflow.node.NodeConfig;
+import io.joinflow.node.NodeStartException;
+import io.joinflow.node.raft.RaftSettings;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code joinflow node}: runs one cluster node in the foreground until the JVM is stopped.
+ * Exit code 2 for arguments that cannot make a valid {@link NodeConfig}, 1 when the node
+ * cannot start; otherwise it does not return.
+ */
+@Command(name = "node", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Runs a cluster node in the foreground until interrupted.")
+public final class NodeCommand implements Callable<Integer> {
+  static final String PREFIX = "joinflow node: ";
+
+  /** How the command starts a node; tests substitute one that starts nothing. */
+  @FunctionalInterface
+  interface Starter {
+    Node start(NodeConfig config) throws NodeStartException;
+  }
+
+  @Spec
+  private CommandSpec spec;
+
+  // Taken as a string: node ids are unsigned 64-bit, which picocli's long converter rejects.
+  @Option(names = "--node-id", required = true, paramLabel = "ID",
+      description = "Non-zero unsigned 64-bit id of this node.")
+  private String nodeId;
+
+  @Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
+      description = "NodeAdmin gRPC address; the address other nodes and clients use.")
+  private String listen;
+
+  @Option(names = "--raft-listen", paramLabel = "HOST:PORT",
+      description = "Ratis server address (default: the --listen host, port + 1).")
+  private String raftListen;
+
+  @Option(names = "--data-dir", required = true, paramLabel = "DIR",
+      description = "Storage of this node: catalog and Ratis logs.")
+  private Path dataDir;
+
+  @Option(names = "--bootstrap",
+      description = "Create a new cluster if the data dir is empty (reopen it otherwise).")
+  private boolean bootstrap;
+
+  @Option(names = "--groups", paramLabel = "G", defaultValue = "" + NodeConfig.DEFAULT_DATA_GROUPS,
+      description = "Number of data groups a bootstrap creates, 1.." + NodeConfig.MAX_DATA_GROUPS
+          + " (default: ${DEFAULT-VALUE}).")
+  private int groups;
+
+  private final Starter starter;
+
+  /** The command picocli instantiates: it starts a real node. */
+  public NodeCommand() {
+    this(Node::start);
+  }
+
+  NodeCommand(Starter starter) {
+    this.starter = starter;
+  }
+
+  @Override
+  public Integer call() {
+    PrintWriter err = spec.commandLine().getErr();
+    NodeConfig config;
+    try {
+      config = config();
+    } catch (IllegalArgumentException e) {
+      err.println(PREFIX + e.getMessage());
+      err.flush();
+      return 2;
+    }
+    Node node;
+    try {
+      node = starter.start(config);
+    } catch (NodeStartException e) {
+      err.println(PREFIX + e.getMessage());
+      err.flush();
+      return 1;
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("node " + Long.toUnsignedString(config.nodeId()) + " ready: NodeAdmin " + config.listen()
+        + ", Ratis " + config.raftListen() + ", cluster " + Long.toUnsignedString(node.identity().clusterId()));
+    // Scripts wait for this line before talking to the node.
+    out.flush();
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "close-node"));
+    try {
+      // Nothing counts this down: the node runs until the JVM stops; the hook closes it then.
+      new CountDownLatch(1).await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  /**
+   * The node's configuration from the options.
+   *
+   * @throws IllegalArgumentException with a sentence saying which option to fix
+   */
+  NodeConfig config() {
+    long id = parseNodeId(nodeId);
+    HostPort admin = address("--listen", listen);
+    HostPort raft;
+    if (raftListen != null) {
+      raft = address("--raft-listen", raftListen);
+    } else if (admin.port() == 65535) {
+      throw new IllegalArgumentException("--listen port 65535 leaves no port + 1 for Ratis; pass --raft-listen");
+    } else {
+      raft = admin.withPort(admin.port() + 1);
+    }
+    return new NodeConfig(id, admin, raft, dataDir, bootstrap, groups, RaftSettings.defaults());
+  }
+
+  private static long parseNodeId(String text) {
+    long id;
+    try {
+      id = Long.parseUnsignedLong(text.trim());
+    } catch (NumberFormatException e) {
+      id = 0;
+    }
+    if (id == 0) {
+      throw new IllegalArgumentException("--node-id must be a non-zero unsigned 64-bit integer, not '" + text + "'");
+    }
+    return id;
+  }
+
+  private static HostPort address(String option, String text) {
+    try {
+      return HostPort.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+    }
+  }
+}

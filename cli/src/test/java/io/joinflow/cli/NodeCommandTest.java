@@ -1,0 +1,130 @@
+package io.joinflow.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.joinflow.node.HostPort;
+import io.joinflow.node.NodeConfig;
+import io.joinflow.node.NodeStartException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class NodeCommandTest {
+  @TempDir
+  Path dir;
+
+  private final List<NodeConfig> started = new ArrayList<>();
+  private final StringWriter err = new StringWriter();
+  private final StringWriter out = new StringWriter();
+
+  /** Records what would be started and refuses, so no node ever runs and call() returns. */
+  private int run(String... args) {
+    CommandLine cli = new CommandLine(new NodeCommand(config -> {
+      started.add(config);
+      throw new NodeStartException("refused by the test; nothing to fix");
+    }));
+    cli.setErr(new PrintWriter(err, true));
+    cli.setOut(new PrintWriter(out, true));
+    return cli.execute(args);
+  }
+
+  @Test
+  void nodeIdZeroIsBadInput() {
+    int code = run("--node-id", "0", "--listen", "127.0.0.1:7101", "--data-dir", dir.toString());
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo(
+        "joinflow node: --node-id must be a non-zero unsigned 64-bit integer, not '0'" + System.lineSeparator());
+    assertThat(started).isEmpty();
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void negativeNodeIdIsBadInput() {
+    int code = run("--node-id", "-3", "--listen", "127.0.0.1:7101", "--data-dir", dir.toString());
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).startsWith("joinflow node: --node-id must be a non-zero unsigned");
+    assertThat(started).isEmpty();
+  }
+
+  @Test
+  void malformedListenIsBadInput() {
+    int code = run("--node-id", "1", "--listen", "127.0.0.1", "--data-dir", dir.toString());
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo(
+        "joinflow node: --listen: '127.0.0.1' is not host:port" + System.lineSeparator());
+    assertThat(started).isEmpty();
+  }
+
+  @Test
+  void groupsOutOfRangeIsBadInput() {
+    int code = run("--node-id", "1", "--listen", "127.0.0.1:7101", "--data-dir", dir.toString(),
+        "--groups", "0");
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).startsWith("joinflow node: --groups must be 1..1024, not 0");
+    assertThat(started).isEmpty();
+  }
+
+  @Test
+  void raftListenEqualToListenIsBadInput() {
+    int code = run("--node-id", "1", "--listen", "127.0.0.1:7101", "--raft-listen", "127.0.0.1:7101",
+        "--data-dir", dir.toString());
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).startsWith("joinflow node: --listen and --raft-listen must differ");
+    assertThat(started).isEmpty();
+  }
+
+  @Test
+  void defaultsRaftListenToNextPortAndGroupsToTheNodeDefault() {
+    int code = run("--node-id", "18446744073709551615", "--listen", "127.0.0.1:7101",
+        "--data-dir", dir.toString(), "--bootstrap");
+
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString()).isEqualTo(
+        "joinflow node: refused by the test; nothing to fix" + System.lineSeparator());
+    assertThat(started).hasSize(1);
+    NodeConfig config = started.get(0);
+    assertThat(config.nodeId()).isEqualTo(-1L);
+    assertThat(config.listen()).isEqualTo(new HostPort("127.0.0.1", 7101));
+    assertThat(config.raftListen()).isEqualTo(new HostPort("127.0.0.1", 7102));
+    assertThat(config.dataDir()).isEqualTo(dir);
+    assertThat(config.bootstrap()).isTrue();
+    assertThat(config.dataGroups()).isEqualTo(NodeConfig.DEFAULT_DATA_GROUPS);
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void theRealCommandLineRejectsNodeIdZeroBeforeStartingAnything() {
+    CommandLine cli = Main.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+
+    int code = cli.execute("node", "--node-id", "0", "--listen", "127.0.0.1:7101",
+        "--data-dir", dir.resolve("never-created").toString());
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).startsWith("joinflow node: --node-id must be a non-zero");
+    // Node.start creates the data dir first thing: its absence shows no start was attempted.
+    assertThat(dir.resolve("never-created")).doesNotExist();
+  }
+
+  @Test
+  void usageErrorsAreOneLineWithTheCommandName() {
+    CommandLine cli = Main.commandLine();
+    cli.setErr(new PrintWriter(err, true));
+
+    int code = cli.execute("node", "--node-id", "1", "--listen", "127.0.0.1:7101");
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString().lines()).singleElement().asString()
+        .startsWith("joinflow node: Missing required option: '--data-dir=DIR'");
+  }
+}
