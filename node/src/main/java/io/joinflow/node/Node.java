@@ -95,6 +95,10 @@ public final class Node implements AutoCloseable {
     if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
       throw new NodeStartException("data dir " + dir + " is not a writable directory; pass a writable --data-dir");
     }
+    // Ratis ends the JVM when it cannot bind its port, and NodeAdmin binds only after the
+    // cluster exists: check both ports first so a clash changes nothing and says so.
+    checkBindable("--listen", config.listen());
+    checkBindable("--raft-listen", config.raftListen());
     Catalog catalog;
     try {
       catalog = Catalog.open(dir.resolve("catalog"));
@@ -133,6 +137,15 @@ public final class Node implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       closeQuietly(node, catalog);
       throw new NodeStartException("node " + config.nodeId() + " failed to start: " + e.getMessage(), e);
+    }
+  }
+
+  private static void checkBindable(String option, HostPort address) throws NodeStartException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+      s.bind(new InetSocketAddress(address.host(), address.port()));
+    } catch (IOException e) {
+      throw new NodeStartException("cannot listen on " + address + " (" + option + "): " + e.getMessage()
+          + "; choose a free port or stop what uses it");
     }
   }
 

@@ -52,6 +52,10 @@ public final class StatusMapping {
           || c instanceof TimeoutException || c instanceof InterruptedIOException) {
         return Status.UNAVAILABLE.withDescription("no leader answered: " + c.getMessage());
       }
+      if (c instanceof org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException) {
+        // Ratis' own (shaded) transport failed to reach a peer.
+        return Status.UNAVAILABLE.withDescription("cluster peer unreachable: " + c.getMessage());
+      }
       if (c instanceof IllegalArgumentException) {
         return Status.INVALID_ARGUMENT.withDescription(c.getMessage());
       }

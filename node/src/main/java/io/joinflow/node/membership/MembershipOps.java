@@ -68,6 +68,12 @@ public final class MembershipOps {
       return listeners.stream().anyMatch(p -> p.getId().equals(id));
     }
 
+    /** This conf after a committed change to {@code newVoters} and {@code newListeners}. */
+    public Conf withMembers(List<RaftPeer> newVoters, List<RaftPeer> newListeners) {
+      return new Conf(leader, List.copyOf(newVoters), List.copyOf(newListeners), false, leaderCommitIndex,
+          commitInfos);
+    }
+
     public List<Long> voterIds() {
       return voters.stream().map(p -> ClusterIds.nodeId(p.getId())).sorted().toList();
     }
@@ -96,6 +102,23 @@ public final class MembershipOps {
     }
   }
 
+  @FunctionalInterface
+  private interface RatisCall<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * Runs a Ratis client call. Its gRPC transport throws an unchecked (shaded) status exception
+   * when a peer refuses the connection; that is an unreachable peer like any I/O failure.
+   */
+  private static <T> T call(RatisCall<T> c) throws IOException {
+    try {
+      return c.run();
+    } catch (org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
   /**
    * Finds the leader of a group among {@code candidates} (any members) and reads its conf.
    *
@@ -113,7 +136,7 @@ public final class MembershipOps {
       }
       GroupInfoReply info;
       try {
-        info = clients.forPeer(groupId, peer).getGroupManagementApi(peer.getId()).info(groupId);
+        info = call(() -> clients.forPeer(groupId, peer).getGroupManagementApi(peer.getId()).info(groupId));
       } catch (IOException e) {
         last = e;
         continue;
@@ -122,7 +145,8 @@ public final class MembershipOps {
       if (role.getRole() == RaftPeerRole.LEADER && info.getConf().isPresent()) {
         return toConf(peer, info);
       }
-      if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
+      if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()
+          && !role.getFollowerInfo().getLeaderInfo().getId().getId().isEmpty()) {
         RaftPeer leader = ProtoUtils.toRaftPeer(role.getFollowerInfo().getLeaderInfo().getId());
         if (!asked.contains(leader.getId()) && !leader.getAddress().isEmpty()) {
           LinkedHashSet<RaftPeer> next = new LinkedHashSet<>();
@@ -162,7 +186,7 @@ public final class MembershipOps {
     }
     peers.add(RaftPeer.newBuilder(target).setStartupRole(RaftPeerRole.LISTENER).build());
     try {
-      clients.forPeer(groupId, target).getGroupManagementApi(target.getId()).add(RaftGroup.valueOf(groupId, peers));
+      call(() -> clients.forPeer(groupId, target).getGroupManagementApi(target.getId()).add(RaftGroup.valueOf(groupId, peers)));
       return true;
     } catch (AlreadyExistsException e) {
       return false;
@@ -177,7 +201,7 @@ public final class MembershipOps {
    */
   public boolean createGroup(RaftGroupId groupId, RaftPeer target, List<RaftPeer> voters) throws IOException {
     try {
-      clients.forPeer(groupId, target).getGroupManagementApi(target.getId()).add(RaftGroup.valueOf(groupId, voters));
+      call(() -> clients.forPeer(groupId, target).getGroupManagementApi(target.getId()).add(RaftGroup.valueOf(groupId, voters)));
       return true;
     } catch (AlreadyExistsException e) {
       return false;
@@ -191,7 +215,7 @@ public final class MembershipOps {
    */
   public boolean dropDivision(RaftGroupId groupId, RaftPeer target) throws IOException {
     try {
-      clients.forPeer(groupId, target).getGroupManagementApi(target.getId()).remove(groupId, true, false);
+      call(() -> clients.forPeer(groupId, target).getGroupManagementApi(target.getId()).remove(groupId, true, false));
       return true;
     } catch (GroupMismatchException e) {
       return false;
@@ -330,17 +354,18 @@ public final class MembershipOps {
               if (prepare != null) {
                 prepare.run(conf);
               }
-              RaftClientReply reply = clients.forGroup(groupId, conf.voters()).admin().setConfiguration(
+              Conf current = conf;
+              RaftClientReply reply = call(() -> clients.forGroup(groupId, current.voters()).admin().setConfiguration(
                   SetConfigurationRequest.Arguments.newBuilder()
                       .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
-                      .setServersInCurrentConf(conf.voters())
-                      .setListenersInCurrentConf(conf.listeners())
+                      .setServersInCurrentConf(current.voters())
+                      .setListenersInCurrentConf(current.listeners())
                       .setServersInNewConf(next.voters())
                       .setListenersInNewConf(next.listeners())
-                      .build());
+                      .build()));
               if (reply.isSuccess()) {
                 LOG.info("group {}: {} committed (attempt {})", group, what, attempts);
-                return new Change(true, readConfOr(groupId, known, conf), attempts);
+                return new Change(true, conf.withMembers(next.voters(), next.listeners()), attempts);
               }
               lastError = reply.getException() != null ? reply.getException()
                   : new IOException("setConfiguration was not successful");
@@ -370,14 +395,6 @@ public final class MembershipOps {
     }
   }
 
-  private Conf readConfOr(RaftGroupId groupId, Collection<RaftPeer> known, Conf fallback) {
-    try {
-      return readConf(groupId, known);
-    } catch (IOException e) {
-      return fallback;
-    }
-  }
-
   private static Collection<RaftPeer> union(Collection<RaftPeer> a, Collection<RaftPeer> b) {
     Map<RaftPeerId, RaftPeer> m = new java.util.LinkedHashMap<>();
     a.forEach(p -> m.put(p.getId(), p));
@@ -404,7 +421,7 @@ public final class MembershipOps {
           conf.listeners().stream().filter(p -> p.getId().equals(node.getId())).findFirst()
               .orElse(conf.voters().stream().filter(p -> p.getId().equals(node.getId())).findFirst().orElse(null)),
           node);
-      GroupInfoReply info = clients.forPeer(groupId, addressed).getGroupManagementApi(addressed.getId()).info(groupId);
+      GroupInfoReply info = call(() -> clients.forPeer(groupId, addressed).getGroupManagementApi(addressed.getId()).info(groupId));
       applied = info.getLogInfoProto().getApplied().getIndex();
     }
     return new Progress(learner || voter, learner, voter, applied, target);
@@ -439,7 +456,7 @@ public final class MembershipOps {
     if (conf.leader().getId().equals(newLeader)) {
       return;
     }
-    clients.forGroup(groupId, conf.voters()).admin().transferLeadership(newLeader, timeout.toMillis());
+    call(() -> clients.forGroup(groupId, conf.voters()).admin().transferLeadership(newLeader, timeout.toMillis()));
   }
 
 }

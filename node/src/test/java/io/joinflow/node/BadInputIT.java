@@ -1,0 +1,159 @@
+package io.joinflow.node;
+
+import static io.joinflow.node.MembershipIT.change;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.joinflow.node.testing.MiniCluster;
+import io.joinflow.proto.v1.ChangeMembershipRequest;
+import io.joinflow.proto.v1.DropGroupRequest;
+import io.joinflow.proto.v1.HandshakeRequest;
+import io.joinflow.proto.v1.MembershipChange;
+import io.joinflow.proto.v1.MetadataCommand;
+import io.joinflow.proto.v1.MetadataState;
+import io.joinflow.proto.v1.NodeRecord;
+import io.joinflow.proto.v1.ProposeMetadataRequest;
+import io.joinflow.proto.v1.PutRequest;
+import io.joinflow.proto.v1.TopologyUpdate;
+import io.joinflow.proto.v1.TopologyUpdateAck;
+import io.joinflow.proto.v1.UpsertNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.assertj.core.api.ThrowableAssert;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Bad requests get a status and a sentence, and change nothing. One single-node cluster. */
+class BadInputIT {
+  private static MiniCluster cluster;
+
+  @BeforeAll
+  static void start() {
+    cluster = new MiniCluster(MiniCluster.tempDir("bad-input"), 2, MiniCluster.testSettings()).startVoters(1);
+  }
+
+  @AfterAll
+  static void stop() {
+    cluster.close();
+  }
+
+  private static void assertStatus(ThrowableAssert.ThrowingCallable call, Status.Code code, String text) {
+    assertThatThrownBy(call).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+      assertThat(e.getStatus().getCode()).isEqualTo(code);
+      assertThat(e.getStatus().getDescription()).contains(text);
+    });
+  }
+
+  @Test
+  void shouldRejectMembershipChangesThatDoNotFitTheCluster() {
+    long version = cluster.metadata().getTopologyVersion();
+    assertStatus(() -> cluster.admin(1).changeMembership(change(1, 0, MembershipChange.ADD_LEARNER)),
+        Status.Code.INVALID_ARGUMENT, "non-zero");
+    assertStatus(() -> cluster.admin(1).changeMembership(change(1, 77, MembershipChange.ADD_LEARNER)),
+        Status.Code.NOT_FOUND, "node 77 is not in the topology");
+    assertStatus(() -> cluster.admin(1).changeMembership(change(9, 1, MembershipChange.ADD_LEARNER)),
+        Status.Code.NOT_FOUND, "group 9 does not exist");
+    assertStatus(() -> cluster.admin(1).changeMembership(ChangeMembershipRequest.newBuilder()
+        .setGroupId(1).setNodeId(1).build()), Status.Code.INVALID_ARGUMENT, "ADD_LEARNER, PROMOTE or REMOVE");
+    assertStatus(() -> cluster.admin(1).changeMembership(change(1, 1, MembershipChange.REMOVE)),
+        Status.Code.FAILED_PRECONDITION, "last voter");
+    assertStatus(() -> cluster.admin(1).dropGroup(DropGroupRequest.newBuilder().setGroupId(1).setNodeId(1).build()),
+        Status.Code.FAILED_PRECONDITION, "still a member of group 1");
+    assertThat(cluster.conf(1).voterIds()).containsExactly(1L);
+    assertThat(cluster.metadata().getTopologyVersion()).isEqualTo(version);
+  }
+
+  @Test
+  void shouldRejectTopologyCollisionsWithTheSeedMessages() {
+    NodeRecord seed = cluster.metadata().getNodes(0);
+    MetadataState before = cluster.metadata();
+    assertStatus(() -> propose(seed.toBuilder().setAddr("127.0.0.1:1").build()), Status.Code.ALREADY_EXISTS,
+        "node_id 1 already registered with different address " + seed.getAddr() + " (request: 127.0.0.1:1)");
+    assertStatus(() -> propose(seed.toBuilder().setNodeId(2).build()), Status.Code.ALREADY_EXISTS,
+        "is already used by node 1");
+    assertStatus(() -> propose(seed.toBuilder().setNodeId(0).build()), Status.Code.INVALID_ARGUMENT, "non-zero");
+    assertStatus(() -> cluster.admin(1).proposeMetadata(ProposeMetadataRequest.getDefaultInstance()),
+        Status.Code.INVALID_ARGUMENT, "command is required");
+    assertThat(cluster.metadata()).isEqualTo(before);
+  }
+
+  private static void propose(NodeRecord node) {
+    cluster.admin(1).proposeMetadata(ProposeMetadataRequest.newBuilder().setCommand(MetadataCommand.newBuilder()
+        .setUpsertNode(UpsertNode.newBuilder().setNode(node))).build());
+  }
+
+  @Test
+  void shouldRejectEmptyKeysAndForeignClusters() {
+    assertStatus(() -> cluster.admin(1).put(PutRequest.newBuilder().setValue(ByteString.copyFromUtf8("v")).build()),
+        Status.Code.INVALID_ARGUMENT, "key must not be empty");
+    long other = cluster.metadata().getClusterId() + 1;
+    assertStatus(() -> cluster.admin(1).handshake(HandshakeRequest.newBuilder().setClusterId(other).build()),
+        Status.Code.FAILED_PRECONDITION, "belongs to cluster");
+    assertStatus(() -> cluster.admin(1).applyTopologyUpdate(TopologyUpdate.newBuilder().setClusterId(other).setVersion(5)
+        .setState(MetadataState.newBuilder().setClusterId(other)).build()), Status.Code.FAILED_PRECONDITION,
+        "belongs to cluster");
+  }
+
+  @Test
+  void shouldIgnoreOlderTopologyUpdatesOnAnEmptyNode() {
+    Node empty = cluster.startNode(9, false);
+    try {
+      MetadataState state = cluster.metadata();
+      TopologyUpdate v5 = TopologyUpdate.newBuilder().setClusterId(state.getClusterId()).setVersion(5).setState(state).build();
+      TopologyUpdateAck first = cluster.admin(9).applyTopologyUpdate(v5);
+      assertThat(first.getApplied()).isTrue();
+      TopologyUpdateAck older = cluster.admin(9).applyTopologyUpdate(v5.toBuilder().setVersion(4).build());
+      assertThat(older.getApplied()).isFalse();
+      assertThat(older.getVersion()).isEqualTo(5);
+      assertThat(empty.catalog().topologyUpdate().orElseThrow().getVersion()).isEqualTo(5);
+      assertThat(empty.identity().clusterId()).isEqualTo(state.getClusterId());
+    } finally {
+      cluster.stopNode(9);
+    }
+  }
+
+  @Test
+  void shouldRefuseToStartOnBadConfiguration() throws Exception {
+    assertThatThrownBy(() -> HostPort.parse("localhost")).hasMessageContaining("is not host:port");
+    assertThatThrownBy(() -> HostPort.parse("127.0.0.1:0")).hasMessageContaining("port 0");
+    assertThatThrownBy(() -> new NodeConfig(0, HostPort.parse("127.0.0.1:1"), HostPort.parse("127.0.0.1:2"),
+        Path.of("x"), true, 8, MiniCluster.testSettings())).hasMessageContaining("node id must be non-zero");
+
+    Path file = Files.createTempFile("joinflow", "not-a-dir");
+    assertThatThrownBy(() -> Node.start(new NodeConfig(5, HostPort.parse("127.0.0.1:1"),
+        HostPort.parse("127.0.0.1:2"), file, true, 1, MiniCluster.testSettings())))
+        .isInstanceOf(NodeStartException.class).hasMessageContaining("data dir");
+
+    // A port in use (node 1's NodeAdmin port): refused before anything is written.
+    Path fresh = Files.createTempDirectory("joinflow-busy");
+    HostPort busy = cluster.node(1).config().listen();
+    assertThatThrownBy(() -> Node.start(new NodeConfig(8, busy, HostPort.parse("127.0.0.1:" + freePort()),
+        fresh, true, 1, MiniCluster.testSettings())))
+        .isInstanceOf(NodeStartException.class).hasMessageContaining("cannot listen on " + busy + " (--listen)");
+    assertThat(fresh.resolve("catalog")).doesNotExist();
+
+    Path copy = Files.createTempDirectory("joinflow-other");
+    try (Node other = Node.start(new NodeConfig(6, HostPort.parse("127.0.0.1:" + freePort()),
+        HostPort.parse("127.0.0.1:" + freePort()), copy, false, 1, MiniCluster.testSettings()))) {
+      MetadataState state = cluster.metadata();
+      other.applyTopologyUpdate(TopologyUpdate.newBuilder().setClusterId(state.getClusterId()).setVersion(1)
+          .setState(state).build());
+    }
+    assertThatThrownBy(() -> Node.start(new NodeConfig(7, HostPort.parse("127.0.0.1:" + freePort()),
+        HostPort.parse("127.0.0.1:" + freePort()), copy, false, 1, MiniCluster.testSettings())))
+        .isInstanceOf(NodeStartException.class).hasMessageContaining("belongs to node 6, not 7");
+    assertThatThrownBy(() -> Node.start(new NodeConfig(6, HostPort.parse("127.0.0.1:" + freePort()),
+        HostPort.parse("127.0.0.1:" + freePort()), copy, true, 1, MiniCluster.testSettings())))
+        .isInstanceOf(NodeStartException.class).hasMessageContaining("which it joined; --bootstrap cannot");
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
