@@ -43,12 +43,14 @@ class MembershipIT {
     cluster.register(4, NodeState.JOINING);
 
     // Ask node 2, which need not lead anything: it routes to each group's leader itself (W2).
+    long t0 = System.nanoTime();
     for (int g : cluster.groups()) {
       ChangeMembershipResponse r = cluster.admin(2).changeMembership(change(g, 4, MembershipChange.ADD_LEARNER));
       assertThat(r.getChanged()).isTrue();
       assertThat(r.getLearnersList()).containsExactly(4L);
       assertThat(r.getVotersList()).containsExactlyInAnyOrder(1L, 2L, 3L);
     }
+    long addMs = (System.nanoTime() - t0) / 1_000_000;
     awaitCaughtUp(4);
     assertKeysReadableLocally(4, 40);
 
@@ -56,11 +58,15 @@ class MembershipIT {
     ChangeMembershipResponse again = cluster.admin(3).changeMembership(change(1, 4, MembershipChange.ADD_LEARNER));
     assertThat(again.getChanged()).isFalse();
 
+    long t1 = System.nanoTime();
     for (int g : cluster.groups()) {
       ChangeMembershipResponse r = cluster.admin(1).changeMembership(change(g, 4, MembershipChange.PROMOTE));
       assertThat(r.getVotersList()).containsExactlyInAnyOrder(1L, 2L, 3L, 4L);
       assertThat(r.getLearnersList()).isEmpty();
     }
+    long promoteMs = (System.nanoTime() - t1) / 1_000_000;
+    System.out.printf("sequential over %d groups: add learner %d ms/group, promote %d ms/group%n",
+        cluster.groups().size(), addMs / cluster.groups().size(), promoteMs / cluster.groups().size());
     for (int g : cluster.groups()) {
       ChangeMembershipResponse r = cluster.admin(2).changeMembership(change(g, 4, MembershipChange.REMOVE));
       assertThat(r.getVotersList()).containsExactlyInAnyOrder(1L, 2L, 3L);
