@@ -1,6 +1,7 @@
 package io.joinflow.cli;
 
-import io.joinflow.node.HostPort;
+import io.joinflow.proto.HostPort;
+
 import io.joinflow.node.Node;
 import io.joinflow.node.NodeConfig;
 import io.joinflow.node.NodeStartException;

@@ -1,11 +1,12 @@
 package io.joinflow.cli;
 
+import io.joinflow.proto.HostPort;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
-import io.joinflow.node.HostPort;
+
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GetClusterViewRequest;
 import io.joinflow.proto.v1.NodeAdminGrpc;

@@ -1,8 +1,9 @@
 package io.joinflow.cli;
 
+import io.joinflow.proto.HostPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.joinflow.node.HostPort;
+
 import io.joinflow.node.NodeConfig;
 import io.joinflow.node.NodeStartException;
 import java.io.PrintWriter;

@@ -1,5 +1,6 @@
 package io.joinflow.node;
 
+import io.joinflow.proto.HostPort;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusException;

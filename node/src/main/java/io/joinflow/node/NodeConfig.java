@@ -1,5 +1,6 @@
 package io.joinflow.node;
 
+import io.joinflow.proto.HostPort;
 import io.joinflow.node.raft.RaftSettings;
 import java.nio.file.Path;
 

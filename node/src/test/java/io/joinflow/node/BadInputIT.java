@@ -1,5 +1,6 @@
 package io.joinflow.node;
 
+import io.joinflow.proto.HostPort;
 import static io.joinflow.node.MembershipIT.change;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -43,6 +43,7 @@ public final class MetadataApplier {
       case REMOVE_NODE -> removeNode(state, command.getRemoveNode().getNodeId());
       case SET_ROUTING -> setRouting(state, command.getSetRouting().getRoute());
       case PUT_JOIN_RECORD -> putJoinRecord(state, command.getPutJoinRecord().getRecord());
+      case BATCH -> batch(state, command.getBatch().getCommandsList());
       case COMMAND_NOT_SET -> reject(state, Status.Code.INVALID_ARGUMENT, "empty metadata command");
     };
   }
@@ -174,6 +175,32 @@ public final class MetadataApplier {
     }
     b.addJoins(record);
     return changed(b.build());
+  }
+
+  private static Outcome batch(MetadataState state, List<MetadataCommand> commands) {
+    MetadataState next = state;
+    boolean changed = false;
+    for (MetadataCommand c : commands) {
+      if (c.getCommandCase() == MetadataCommand.CommandCase.BATCH
+          || c.getCommandCase() == MetadataCommand.CommandCase.BOOTSTRAP) {
+        return reject(state, Status.Code.INVALID_ARGUMENT, "a batch cannot hold " + c.getCommandCase());
+      }
+      Outcome o = apply(next, c);
+      if (!o.ok()) {
+        return new Outcome(state, o.result().toBuilder().setTopologyVersion(state.getTopologyVersion()).build());
+      }
+      changed |= o.result().getApplied();
+      next = o.state();
+    }
+    if (!changed) {
+      return unchanged(state);
+    }
+    // One entry is one topology change, however many commands it holds.
+    long bumps = next.getTopologyVersion() - state.getTopologyVersion();
+    if (bumps > 1) {
+      next = next.toBuilder().setTopologyVersion(state.getTopologyVersion() + 1).build();
+    }
+    return changed(next);
   }
 
   /** The node with this id, or null. */

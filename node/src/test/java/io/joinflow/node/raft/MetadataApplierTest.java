@@ -122,4 +122,24 @@ class MetadataApplierTest {
     var again = apply(removed, MetadataCommand.newBuilder().setRemoveNode(RemoveNode.newBuilder().setNodeId(2)).build());
     assertThat(again.state()).isSameAs(removed);
   }
+
+  @Test
+  void shouldApplyBatchAllOrNothingAsOneVersion() {
+    MetadataState s = bootstrapped();
+    MetadataCommand good = MetadataCommand.newBuilder().setBatch(io.joinflow.proto.v1.Batch.newBuilder()
+        .addCommands(upsert(node(2, "10.0.0.2:7100")))
+        .addCommands(MetadataCommand.newBuilder().setSetRouting(SetRouting.newBuilder().setRoute(GroupRoute.newBuilder()
+            .setGroupId(1).addVoters(1).addLearners(2))))).build();
+    var ok = apply(s, good);
+    assertThat(ok.ok()).isTrue();
+    assertThat(ok.state().getTopologyVersion()).isEqualTo(s.getTopologyVersion() + 1);
+    assertThat(ok.state().getNodesCount()).isEqualTo(2);
+
+    MetadataCommand bad = MetadataCommand.newBuilder().setBatch(io.joinflow.proto.v1.Batch.newBuilder()
+        .addCommands(upsert(node(3, "10.0.0.3:7100")))
+        .addCommands(upsert(node(1, "10.0.0.9:7100")))).build();
+    var refused = apply(s, bad);
+    assertThat(refused.result().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS.value());
+    assertThat(refused.state()).as("nothing of a refused batch applies").isSameAs(s);
+  }
 }

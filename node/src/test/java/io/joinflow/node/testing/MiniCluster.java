@@ -1,8 +1,9 @@
 package io.joinflow.node.testing;
 
+import io.joinflow.proto.HostPort;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.joinflow.node.HostPort;
+
 import io.joinflow.node.Node;
 import io.joinflow.node.NodeConfig;
 import io.joinflow.node.NodeStartException;

@@ -4,9 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.joinflow.node.raft.ClusterIds;
+import io.joinflow.proto.HostPort;
 import org.junit.jupiter.api.Test;
 
-class HostPortTest {
+class IdsAndAddressesTest {
   @Test
   void shouldParseHostsPortsAndBracketedIpv6() {
     assertThat(HostPort.parse("127.0.0.1:7100")).isEqualTo(new HostPort("127.0.0.1", 7100));

@@ -1,4 +1,4 @@
-package io.joinflow.node;
+package io.joinflow.proto;
 
 /** A {@code host:port} address, validated when parsed. */
 public record HostPort(String host, int port) {

@@ -1,0 +1,16 @@
+package io.joinflow.workflows;
+
+/**
+ * Tunables of one join.
+ *
+ * @param deadlineMillis the whole join's deadline; past it, the join compensates
+ * @param fanOut how many per-group steps run at once
+ */
+public record JoinOptions(long deadlineMillis, int fanOut) {
+  public static final long DEFAULT_DEADLINE_MILLIS = 120_000;
+  public static final int DEFAULT_FAN_OUT = 16;
+
+  public static JoinOptions defaults() {
+    return new JoinOptions(DEFAULT_DEADLINE_MILLIS, DEFAULT_FAN_OUT);
+  }
+}
