@@ -1,4 +1,4 @@
 /**
- * joinflow gateway module. See DESIGN.md §2 for what belongs here; the join workflow fills it.
+ * The JoinService gateway (server) and the client a joining node uses to call it.
  */
 package io.joinflow.gateway;

@@ -1,0 +1,76 @@
+package io.joinflow.gateway;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.joinflow.proto.v1.JoinRequest;
+import io.joinflow.proto.v1.JoinResponse;
+import io.joinflow.proto.v1.JoinServiceGrpc;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * What a joining node runs: calls Join on the gateways in turn, with backoff while none is
+ * reachable, until the overall deadline. A repeated call attaches to the same workflow, so
+ * retrying is safe. Any answer other than "unreachable" ends the loop.
+ */
+public final class JoinClient implements AutoCloseable {
+  private final List<ManagedChannel> channels = new ArrayList<>();
+  private final List<String> targets;
+
+  public JoinClient(List<String> gateways) {
+    if (gateways.isEmpty()) {
+      throw new IllegalArgumentException("at least one gateway address is needed");
+    }
+    this.targets = List.copyOf(gateways);
+    for (String g : gateways) {
+      channels.add(NettyChannelBuilder.forTarget(g).usePlaintext().build());
+    }
+  }
+
+  /**
+   * @param callTimeout deadline of one Join call (longer than the join's own deadline)
+   * @param total how long to keep retrying unreachable gateways
+   * @param log progress lines ("gateway a unavailable, retrying in 2 s")
+   * @throws StatusRuntimeException the gateway's answer when it is not UNAVAILABLE, or the last
+   *     UNAVAILABLE when {@code total} passed
+   */
+  public JoinResponse join(JoinRequest request, Duration callTimeout, Duration total, Consumer<String> log)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + total.toNanos();
+    long backoffMs = 250;
+    StatusRuntimeException last = null;
+    for (int round = 0; ; round++) {
+      for (int i = 0; i < channels.size(); i++) {
+        try {
+          return JoinServiceGrpc.newBlockingStub(channels.get(i))
+              .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
+              .join(request);
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+            throw e;
+          }
+          last = e;
+          log.accept("gateway " + targets.get(i) + " unavailable: " + e.getStatus().getDescription());
+        }
+      }
+      if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > deadline) {
+        throw last;
+      }
+      log.accept("no gateway answered; retrying in " + backoffMs + " ms");
+      Thread.sleep(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 8_000);
+    }
+  }
+
+  @Override
+  public void close() {
+    for (ManagedChannel c : channels) {
+      c.shutdownNow();
+    }
+  }
+}

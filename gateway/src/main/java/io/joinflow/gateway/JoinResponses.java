@@ -1,0 +1,55 @@
+package io.joinflow.gateway;
+
+import io.grpc.Status;
+import io.joinflow.proto.v1.GroupInfo;
+import io.joinflow.proto.v1.JoinResponse;
+import io.joinflow.proto.v1.NodeInfo;
+import io.joinflow.proto.v1.NodeState;
+import io.joinflow.workflows.ClusterSnapshot;
+import io.joinflow.workflows.JoinFailures;
+import io.joinflow.workflows.JoinResult;
+
+/** Translations between the workflow's result and the wire: NodeDB's JoinResponse and statuses. */
+final class JoinResponses {
+  private JoinResponses() {}
+
+  static JoinResponse toProto(JoinResult r, String workflowId, String runId) {
+    ClusterSnapshot c = r.cluster() == null ? ClusterSnapshot.empty() : r.cluster();
+    JoinResponse.Builder b = JoinResponse.newBuilder()
+        .setSuccess(r.success())
+        .setError(r.error() == null ? "" : r.error())
+        .setClusterId(r.success() ? c.clusterId() : 0)
+        .setWorkflowId(workflowId)
+        .setRunId(runId == null ? "" : runId)
+        .setAlreadyJoined(r.alreadyJoined());
+    for (ClusterSnapshot.NodeInfo n : c.nodes()) {
+      NodeInfo.Builder nb = NodeInfo.newBuilder().setNodeId(n.nodeId()).setAddr(n.addr())
+          .setState(NodeState.valueOf(n.state())).setWireVersion(n.wireVersion());
+      n.raftGroups().forEach(g -> nb.addRaftGroups(g));
+      b.addNodes(nb);
+    }
+    if (r.success()) {
+      JoinResult.vshardToGroup(c.dataGroups()).forEach(g -> b.addVshardToGroup(g));
+    }
+    for (ClusterSnapshot.GroupInfo g : c.groups()) {
+      b.addGroups(GroupInfo.newBuilder().setGroupId(g.groupId()).setLeader(g.leader())
+          .addAllMembers(g.voters()).addAllLearners(g.learners()));
+    }
+    return b.build();
+  }
+
+  /** The status of a rejected request (an activity's non-retryable failure type), or null. */
+  static Status rejection(JoinResult r) {
+    if (r.success() || r.errorCode() == null || r.errorCode().isEmpty()) {
+      return null;
+    }
+    Status s = switch (r.errorCode()) {
+      case JoinFailures.INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+      case JoinFailures.ALREADY_EXISTS -> Status.ALREADY_EXISTS;
+      case JoinFailures.FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+      case JoinFailures.NOT_FOUND -> Status.NOT_FOUND;
+      default -> Status.UNKNOWN;
+    };
+    return s.withDescription(r.error());
+  }
+}

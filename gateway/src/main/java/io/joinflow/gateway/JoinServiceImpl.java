@@ -1,0 +1,169 @@
+package io.joinflow.gateway;
+
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.stub.StreamObserver;
+import io.joinflow.proto.HostPort;
+import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.GetJoinRequest;
+import io.joinflow.proto.v1.GroupProgress;
+import io.joinflow.proto.v1.JoinProgress;
+import io.joinflow.proto.v1.JoinRecord;
+import io.joinflow.proto.v1.JoinRequest;
+import io.joinflow.proto.v1.JoinResponse;
+import io.joinflow.proto.v1.JoinServiceGrpc;
+import io.joinflow.proto.v1.ListJoinsRequest;
+import io.joinflow.proto.v1.ListJoinsResponse;
+import io.joinflow.workflows.JoinInput;
+import io.joinflow.workflows.JoinOptions;
+import io.joinflow.workflows.JoinResult;
+import io.joinflow.workflows.JoinSearchAttributes;
+import io.joinflow.workflows.JoinWorkflow;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowException;
+import io.temporal.client.WorkflowNotFoundException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.common.SearchAttributes;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * JoinService: starts a node's join workflow, or attaches to the one already running for that
+ * node (conflict policy USE_EXISTING: a duplicate or retried Join never races the first, W4),
+ * then waits for its result.
+ */
+public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
+  private static final Logger LOG = LoggerFactory.getLogger(JoinServiceImpl.class);
+
+  private final WorkflowClient client;
+  private final ClusterViewSource cluster;
+  private final JoinOptions options;
+
+  public JoinServiceImpl(WorkflowClient client, ClusterViewSource cluster, JoinOptions options) {
+    this.client = client;
+    this.cluster = cluster;
+    this.options = options;
+  }
+
+  @Override
+  public void join(JoinRequest request, StreamObserver<JoinResponse> out) {
+    try {
+      out.onNext(join(request));
+      out.onCompleted();
+    } catch (StatusException e) {
+      out.onError(e);
+    }
+  }
+
+  JoinResponse join(JoinRequest request) throws StatusException {
+    if (request.getNodeId() == 0) {
+      throw Status.INVALID_ARGUMENT.withDescription("node_id must be non-zero").asException();
+    }
+    try {
+      HostPort.parse(request.getListenAddr());
+    } catch (IllegalArgumentException e) {
+      throw Status.INVALID_ARGUMENT.withDescription("invalid listen_addr '" + request.getListenAddr() + "': "
+          + e.getMessage()).asException();
+    }
+    long clusterId = cluster.view().getClusterId();
+    if (clusterId == 0) {
+      throw Status.UNAVAILABLE.withDescription("the cluster is not bootstrapped yet").asException();
+    }
+    String workflowId = JoinWorkflow.workflowId(clusterId, request.getNodeId());
+    WorkflowOptions wfOptions = WorkflowOptions.newBuilder()
+        .setWorkflowId(workflowId)
+        .setTaskQueue(JoinWorkflow.TASK_QUEUE)
+        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+        .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+        .setTypedSearchAttributes(SearchAttributes.newBuilder()
+            .set(JoinSearchAttributes.NODE_ID, request.getNodeId())
+            .set(JoinSearchAttributes.PHASE, "validate")
+            .build())
+        .setStaticSummary("join node " + Long.toUnsignedString(request.getNodeId()) + " at "
+            + request.getListenAddr() + " into cluster " + Long.toUnsignedString(clusterId))
+        .build();
+    JoinInput input = new JoinInput(request.getNodeId(), request.getListenAddr(),
+        request.getWireVersion() == 0 ? 1 : request.getWireVersion(), clusterId, options);
+    WorkflowExecution execution;
+    try {
+      execution = WorkflowClient.start(client.newWorkflowStub(JoinWorkflow.class, wfOptions)::join, input);
+    } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
+      LOG.warn("node {}: cannot start {}", request.getNodeId(), workflowId, e);
+      throw Status.UNAVAILABLE.withDescription("cannot start the join workflow: " + e.getMessage()).asException();
+    }
+    LOG.info("node {}: waiting for {} run {}", request.getNodeId(), workflowId, execution.getRunId());
+    WorkflowStub stub = client.newUntypedWorkflowStub(workflowId, Optional.of(execution.getRunId()), Optional.empty());
+    JoinResult result;
+    try {
+      long waitMs = options.deadlineMillis() + Duration.ofMinutes(2).toMillis();
+      result = stub.getResult(waitMs, TimeUnit.MILLISECONDS, JoinResult.class);
+    } catch (TimeoutException e) {
+      throw Status.DEADLINE_EXCEEDED.withDescription(workflowId + " is still running; call Join again to"
+          + " attach to it").asException();
+    } catch (WorkflowException e) {
+      throw Status.INTERNAL.withDescription(workflowId + " failed: " + e.getMessage()).asException();
+    }
+    Status rejection = JoinResponses.rejection(result);
+    if (rejection != null) {
+      throw rejection.asException();
+    }
+    return JoinResponses.toProto(result, workflowId, execution.getRunId());
+  }
+
+  @Override
+  public void getJoin(GetJoinRequest request, StreamObserver<JoinProgress> out) {
+    try {
+      ClusterView view = cluster.view();
+      String workflowId = JoinWorkflow.workflowId(view.getClusterId(), request.getNodeId());
+      JoinRecord record = view.getJoinsList().stream()
+          .filter(j -> j.getNodeId() == request.getNodeId()).findFirst().orElse(null);
+      JoinProgress.Builder b = JoinProgress.newBuilder().setWorkflowId(workflowId).setNodeId(request.getNodeId());
+      if (record != null) {
+        b.setRecord(record);
+      }
+      try {
+        WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
+        io.joinflow.workflows.JoinProgress p = stub.query("progress", io.joinflow.workflows.JoinProgress.class);
+        b.setRunId(stub.getExecution().getRunId())
+            .setPhase(p.phase())
+            .setStartedAtMillis(p.startedAtMillis())
+            .setUpdatedAtMillis(p.updatedAtMillis())
+            .setOutcome(p.outcome() == null ? "" : p.outcome());
+        for (io.joinflow.workflows.JoinProgress.GroupProgress g : p.groups()) {
+          b.addGroups(GroupProgress.newBuilder().setGroupId(g.groupId()).setState(g.state())
+              .setUpdatedAtMillis(g.updatedAtMillis()));
+        }
+      } catch (WorkflowNotFoundException e) {
+        if (record == null) {
+          throw Status.NOT_FOUND.withDescription("no join of node " + request.getNodeId() + " is known")
+              .asException();
+        }
+        b.setPhase(record.getPhase()).setOutcome(record.getOutcome());
+      }
+      out.onNext(b.build());
+      out.onCompleted();
+    } catch (StatusException e) {
+      out.onError(e);
+    } catch (WorkflowException e) {
+      out.onError(Status.UNAVAILABLE.withDescription("cannot query the join: " + e.getMessage()).asException());
+    }
+  }
+
+  @Override
+  public void listJoins(ListJoinsRequest request, StreamObserver<ListJoinsResponse> out) {
+    try {
+      out.onNext(ListJoinsResponse.newBuilder().addAllJoins(cluster.view().getJoinsList()).build());
+      out.onCompleted();
+    } catch (StatusException e) {
+      out.onError(e);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package io.joinflow.worker;
+
+import io.joinflow.workflows.JoinActivities;
+import io.joinflow.workflows.JoinWorkflow;
+import io.joinflow.workflows.JoinWorkflowImpl;
+import io.temporal.client.WorkflowClient;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
+import io.temporal.worker.WorkerOptions;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs join workflows and their activities on {@link JoinWorkflow#TASK_QUEUE}.
+ */
+public final class JoinWorker implements AutoCloseable {
+  private final WorkerFactory factory;
+
+  /**
+   * @param restartable true for a worker that may stop while joins run (a separate process):
+   *     sticky execution is off, because the embedded server never times out a sticky queue
+   *     and a stopped worker would strand its workflows (TEMPORAL.md)
+   */
+  public JoinWorker(WorkflowClient client, JoinActivities activities, boolean restartable) {
+    this.factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.getDefaultInstance());
+    WorkerOptions.Builder options = WorkerOptions.newBuilder()
+        // Replays on a busy 2-core machine can exceed the 1 s default (TEMPORAL.md).
+        .setDefaultDeadlockDetectionTimeout(5_000)
+        .setMaxConcurrentActivityExecutionSize(64);
+    if (restartable) {
+      options.setStickyQueueScheduleToStartTimeout(Duration.ZERO);
+    }
+    Worker worker = factory.newWorker(JoinWorkflow.TASK_QUEUE, options.build());
+    worker.registerWorkflowImplementationTypes(JoinWorkflowImpl.class);
+    worker.registerActivitiesImplementations(activities);
+  }
+
+  public JoinWorker start() {
+    factory.start();
+    return this;
+  }
+
+  @Override
+  public void close() {
+    factory.shutdown();
+    try {
+      factory.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (IllegalStateException e) {
+      // never started
+    }
+    factory.shutdownNow();
+  }
+}
