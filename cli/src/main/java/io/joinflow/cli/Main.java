@@ -13,7 +13,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "joinflow", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Runs and inspects joinflow cluster nodes.",
-    subcommands = {NodeCommand.class, StatusCommand.class})
+    subcommands = {NodeCommand.class, StatusCommand.class, DevCommand.class, DemoCommand.class,
+        WorkerCommand.class, GatewayCommand.class, JoinsCommand.class})
 public final class Main implements Runnable {
 
   @Spec
@@ -45,7 +46,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "name a subcommand: node or status");
+    throw new ParameterException(spec.commandLine(), "name a subcommand: demo, dev, node, status, worker, gateway or joins");
   }
 
   /** The version stamped into the jar's manifest by the build. */

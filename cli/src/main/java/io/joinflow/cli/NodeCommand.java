@@ -60,6 +60,10 @@ public final class NodeCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   private int groups;
 
+  @Option(names = "--join", split = ",", paramLabel = "GATEWAY",
+      description = "Join the cluster through these gateways (HOST:PORT,...) when the data dir belongs to no cluster yet.")
+  private java.util.List<String> join = new java.util.ArrayList<>();
+
   private final Starter starter;
 
   /** The command picocli instantiates: it starts a real node. */
@@ -82,6 +86,20 @@ public final class NodeCommand implements Callable<Integer> {
       err.flush();
       return 2;
     }
+    if (bootstrap && !join.isEmpty()) {
+      err.println(PREFIX + "--bootstrap creates a cluster and --join joins one; pass only one of them");
+      err.flush();
+      return 2;
+    }
+    for (String g : join) {
+      try {
+        HostPort.parse(g);
+      } catch (IllegalArgumentException e) {
+        err.println(PREFIX + "--join: " + e.getMessage());
+        err.flush();
+        return 2;
+      }
+    }
     Node node;
     try {
       node = starter.start(config);
@@ -91,11 +109,35 @@ public final class NodeCommand implements Callable<Integer> {
       return 1;
     }
     PrintWriter out = spec.commandLine().getOut();
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "close-node"));
+    if (!join.isEmpty()) {
+      try {
+        io.joinflow.proto.v1.JoinResponse r = JoiningNode.join(node, join, java.time.Duration.ofMinutes(5), line -> {
+          err.println(PREFIX + line);
+          err.flush();
+        });
+        if (r != null && !r.getSuccess()) {
+          err.println(PREFIX + "join failed: " + r.getError());
+          err.flush();
+          return 1;
+        }
+      } catch (io.grpc.StatusRuntimeException e) {
+        err.println(PREFIX + "join refused: " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+        err.flush();
+        return 1;
+      } catch (io.grpc.StatusException e) {
+        err.println(PREFIX + "join failed: " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+        err.flush();
+        return 1;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return 1;
+      }
+    }
     out.println("node " + Long.toUnsignedString(config.nodeId()) + " ready: NodeAdmin " + config.listen()
         + ", Ratis " + config.raftListen() + ", cluster " + Long.toUnsignedString(node.identity().clusterId()));
     // Scripts wait for this line before talking to the node.
     out.flush();
-    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "close-node"));
     try {
       // Nothing counts this down: the node runs until the JVM stops; the hook closes it then.
       new CountDownLatch(1).await();

@@ -1,0 +1,194 @@
+package io.joinflow.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.joinflow.node.Node;
+import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.GetJoinRequest;
+import io.joinflow.proto.v1.GroupView;
+import io.joinflow.proto.v1.JoinProgress;
+import io.joinflow.proto.v1.JoinResponse;
+import io.joinflow.proto.v1.JoinServiceGrpc;
+import io.joinflow.workflows.JoinOptions;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code joinflow demo}: a dev cluster of three, then node 4 joins through the gateway with live
+ * per-group progress; prints the cluster and the join's timeline from its workflow history.
+ * Exit 0 when the join succeeded, 1 with the reason otherwise.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Starts a 3-node cluster in this process and joins node 4 through a durable workflow.")
+public final class DemoCommand implements Callable<Integer> {
+  private static final long JOINING_NODE = 4;
+
+  @Spec
+  private CommandSpec spec;
+
+  @Option(names = "--groups", defaultValue = "8", description = "Data groups (default: ${DEFAULT-VALUE}).")
+  int groups;
+
+  @Option(names = "--port-base", defaultValue = "7300",
+      description = "Temporal on BASE, gateway on BASE+1, node i on BASE+10i (default: ${DEFAULT-VALUE}).")
+  int portBase;
+
+  @Option(names = "--json", description = "End with one JSON line describing the join.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (groups < 1 || groups > 1024) {
+      err.println("joinflow demo: --groups must be 1..1024");
+      return 2;
+    }
+    Path dir = Files.createTempDirectory("joinflow-demo");
+    long t0 = System.nanoTime();
+    try (DevCluster cluster = DevCluster.start(new DevCluster.Settings(3, groups, portBase, dir,
+        JoinOptions.defaults()), line -> say(out, t0, line))) {
+      Node joining = cluster.startNode(JOINING_NODE, false);
+      say(out, t0, "node 4 started empty on " + joining.config().listen() + "; joining it through the gateway");
+      long started = System.nanoTime();
+      CompletableFuture<JoinResponse> join = CompletableFuture.supplyAsync(() -> {
+        try {
+          return cluster.join(joining, line -> say(out, t0, line));
+        } catch (Exception e) {
+          throw new IllegalStateException(e.getMessage(), e);
+        }
+      });
+      watch(cluster, join, out, t0);
+      JoinResponse response;
+      try {
+        response = join.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        Throwable cause = e.getCause() instanceof IllegalStateException && e.getCause().getCause() != null
+            ? e.getCause().getCause() : e.getCause();
+        err.println("joinflow demo: the join failed: " + describe(cause));
+        return 1;
+      }
+      long joinMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      ClusterView view = cluster.view();
+      out.println();
+      out.print(ClusterTable.render(view));
+      JoinTimeline timeline = JoinTimeline.of(cluster.temporal().client()
+          .fetchHistory(response.getWorkflowId(), response.getRunId()).getEvents());
+      out.println();
+      out.println("timeline of " + response.getWorkflowId() + " (from its workflow history):");
+      out.print(timeline.render());
+      out.println();
+      if (response.getSuccess()) {
+        out.println("node 4 joined as a learner of all " + view.getGroupsCount() + " groups in " + joinMs + " ms");
+      } else {
+        out.println("node 4 did not join: " + response.getError());
+      }
+      if (json) {
+        out.println(summary(response, view, joinMs, timeline));
+      }
+      out.flush();
+      return response.getSuccess() ? 0 : 1;
+    } finally {
+      DevCluster.deleteRecursively(dir);
+    }
+  }
+
+  /** Prints per-group progress while the join runs, each time it changes. */
+  private static void watch(DevCluster cluster, CompletableFuture<JoinResponse> join, PrintWriter out, long t0)
+      throws InterruptedException {
+    ManagedChannel channel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
+    try {
+      String last = "";
+      while (!join.isDone()) {
+        try {
+          JoinProgress p = JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+              .getJoin(GetJoinRequest.newBuilder().setNodeId(JOINING_NODE).build());
+          String line = describe(p);
+          if (!line.equals(last) && !p.getPhase().isEmpty()) {
+            say(out, t0, line);
+            last = line;
+          }
+        } catch (StatusRuntimeException e) {
+          // not started yet
+        }
+        try {
+          join.get(100, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+          // still running, or failed: the caller reports a failure
+        }
+      }
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  private static String describe(JoinProgress p) {
+    long learners = p.getGroupsList().stream().filter(g -> !g.getState().equals("pending")).count();
+    long caughtUp = p.getGroupsList().stream().filter(g -> g.getState().equals("caught-up")).count();
+    String pending = p.getGroupsList().stream().filter(g -> g.getState().equals("pending"))
+        .map(g -> String.valueOf(g.getGroupId())).collect(Collectors.joining(","));
+    return String.format("phase %-12s learner in %d/%d groups, caught up in %d%s", p.getPhase(), learners,
+        p.getGroupsCount(), caughtUp, pending.isEmpty() ? "" : " (pending: " + pending + ")");
+  }
+
+  private static String describe(Throwable t) {
+    if (t instanceof StatusRuntimeException s) {
+      return s.getStatus().getCode() + " " + s.getStatus().getDescription();
+    }
+    return String.valueOf(t.getMessage());
+  }
+
+  private static void say(PrintWriter out, long t0, String line) {
+    synchronized (out) {
+      out.printf("[%6d ms] %s%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), line);
+      out.flush();
+    }
+  }
+
+  private static String summary(JoinResponse r, ClusterView view, long joinMs, JoinTimeline timeline)
+      throws Exception {
+    ObjectMapper mapper = new ObjectMapper();
+    ObjectNode o = mapper.createObjectNode();
+    o.put("success", r.getSuccess());
+    if (!r.getSuccess()) {
+      o.put("error", r.getError());
+    }
+    o.put("cluster_id", Unsigned.big(view.getClusterId()));
+    o.put("node_id", JOINING_NODE);
+    o.put("workflow_id", r.getWorkflowId());
+    o.put("run_id", r.getRunId());
+    o.put("join_ms", joinMs);
+    JoinTimeline.Span dominant = timeline.dominant();
+    if (dominant != null) {
+      o.put("dominant_step", dominant.activity());
+      o.put("dominant_step_ms", dominant.wallMs());
+    }
+    ArrayNode steps = o.putArray("steps");
+    for (JoinTimeline.Span s : timeline.spans()) {
+      steps.addObject().put("activity", s.activity()).put("wall_ms", s.wallMs()).put("count", s.count());
+    }
+    ArrayNode gs = o.putArray("groups");
+    for (GroupView g : view.getGroupsList()) {
+      ObjectNode gn = gs.addObject();
+      gn.put("group_id", g.getGroupId());
+      ArrayNode v = gn.putArray("voters");
+      g.getVotersList().forEach(id -> v.add(Unsigned.big(id)));
+      ArrayNode l = gn.putArray("learners");
+      g.getLearnersList().forEach(id -> l.add(Unsigned.big(id)));
+    }
+    return mapper.writeValueAsString(o);
+  }
+}

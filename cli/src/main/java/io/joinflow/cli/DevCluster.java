@@ -1,0 +1,153 @@
+package io.joinflow.cli;
+
+import io.grpc.StatusException;
+import io.joinflow.activities.JoinActivitiesImpl;
+import io.joinflow.activities.NodeAdminPool;
+import io.joinflow.gateway.JoinGateway;
+import io.joinflow.gateway.JoinServiceImpl;
+import io.joinflow.node.Node;
+import io.joinflow.node.NodeConfig;
+import io.joinflow.node.NodeStartException;
+import io.joinflow.node.raft.RaftSettings;
+import io.joinflow.proto.HostPort;
+import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.JoinResponse;
+import io.joinflow.worker.JoinWorker;
+import io.joinflow.worker.TemporalConnection;
+import io.joinflow.workflows.JoinOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Everything in one process: the embedded Temporal server, a seed node that bootstraps, a
+ * worker, a gateway, and nodes 2..N joined through the same join workflow as any other node.
+ * Ports: Temporal {@code base}, gateway {@code base+1}, node i NodeAdmin {@code base+10i} and
+ * Ratis {@code base+10i+1}.
+ */
+final class DevCluster implements AutoCloseable {
+
+  /** What to start. */
+  record Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions) {}
+
+  private final Settings settings;
+  private final List<Node> nodes = new ArrayList<>();
+  private TemporalConnection temporal;
+  private NodeAdminPool pool;
+  private JoinWorker worker;
+  private JoinGateway gateway;
+  private PoolClusterViews views;
+
+  private DevCluster(Settings settings) {
+    this.settings = settings;
+  }
+
+  static DevCluster start(Settings settings, Consumer<String> log) throws Exception {
+    DevCluster c = new DevCluster(settings);
+    try {
+      c.startAll(log);
+      return c;
+    } catch (Exception e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  private void startAll(Consumer<String> log) throws Exception {
+    temporal = TemporalConnection.embedded(settings.portBase());
+    log.accept("temporal (embedded, not durable) on " + temporal.target());
+    Node seed = startNode(1, true);
+    log.accept("node 1 bootstrapped cluster " + Long.toUnsignedString(seed.identity().clusterId()) + " with "
+        + settings.dataGroups() + " data groups");
+    pool = new NodeAdminPool(List.of(seed.config().listen().toString()));
+    worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), false).start();
+    views = new PoolClusterViews(pool);
+    gateway = JoinGateway.start(gatewayAddress(), new JoinServiceImpl(temporal.client(), views,
+        settings.joinOptions()));
+    log.accept("gateway on " + gatewayAddress());
+    for (long id = 2; id <= settings.nodes(); id++) {
+      Node node = startNode(id, false);
+      long started = System.nanoTime();
+      JoinResponse r = join(node, log);
+      if (r == null || !r.getSuccess()) {
+        throw new IllegalStateException("node " + id + " did not join: " + (r == null ? "no answer" : r.getError()));
+      }
+      log.accept("node " + id + " joined in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
+    }
+  }
+
+  HostPort gatewayAddress() {
+    return new HostPort("127.0.0.1", settings.portBase() + 1);
+  }
+
+  String temporalTarget() {
+    return temporal.target();
+  }
+
+  TemporalConnection temporal() {
+    return temporal;
+  }
+
+  List<Node> nodes() {
+    return List.copyOf(nodes);
+  }
+
+  /** Starts node {@code id} on its own ports and data dir (empty unless it is the seed). */
+  Node startNode(long id, boolean bootstrap) throws NodeStartException {
+    int admin = settings.portBase() + 10 * (int) id;
+    NodeConfig config = new NodeConfig(id, new HostPort("127.0.0.1", admin), new HostPort("127.0.0.1", admin + 1),
+        settings.dataDir().resolve("node-" + id), bootstrap, settings.dataGroups(), RaftSettings.defaults());
+    Node node = Node.start(config);
+    nodes.add(node);
+    return node;
+  }
+
+  /** Joins a started node through this cluster's gateway. */
+  JoinResponse join(Node node, Consumer<String> log) throws InterruptedException, StatusException {
+    return JoiningNode.join(node, List.of(gatewayAddress().toString()),
+        Duration.ofMillis(settings.joinOptions().deadlineMillis()).plusMinutes(3), log);
+  }
+
+  /** The cluster view through any live node. */
+  ClusterView view() throws StatusException {
+    return views.view();
+  }
+
+  @Override
+  public void close() {
+    if (gateway != null) {
+      gateway.close();
+    }
+    if (worker != null) {
+      worker.close();
+    }
+    if (pool != null) {
+      pool.close();
+    }
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    for (Node n : nodes) {
+      closing.add(n.closeAsync());
+    }
+    try {
+      CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // shutting down anyway
+    }
+    if (temporal != null) {
+      temporal.close();
+    }
+  }
+
+  static void deleteRecursively(Path dir) {
+    try (var walk = java.nio.file.Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // best effort for a temporary directory
+    }
+  }
+}

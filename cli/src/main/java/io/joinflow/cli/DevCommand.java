@@ -1,0 +1,101 @@
+package io.joinflow.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.joinflow.node.Node;
+import io.joinflow.workflows.JoinOptions;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code joinflow dev}: the embedded Temporal server, a seed node, nodes 2..N joined through
+ * the join workflow, a worker and a gateway, in one process, until interrupted.
+ */
+@Command(name = "dev", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Runs a local cluster with embedded Temporal, a worker and a gateway until interrupted.")
+public final class DevCommand implements Callable<Integer> {
+  @Spec
+  private CommandSpec spec;
+
+  @Option(names = "--nodes", defaultValue = "3", description = "Cluster nodes to start (default: ${DEFAULT-VALUE}).")
+  int nodes;
+
+  @Option(names = "--groups", defaultValue = "8", description = "Data groups (default: ${DEFAULT-VALUE}).")
+  int groups;
+
+  @Option(names = "--port-base", defaultValue = "7100",
+      description = "Temporal on BASE, gateway on BASE+1, node i on BASE+10i and BASE+10i+1 (default: ${DEFAULT-VALUE}).")
+  int portBase;
+
+  @Option(names = "--data-dir", description = "Where nodes store data (default: a new temporary directory, removed on exit).")
+  Path dataDir;
+
+  @Option(names = "--json", description = "Print the endpoints as one JSON line.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (nodes < 1 || groups < 1 || portBase < 1 || portBase + 10 * nodes + 11 > 65535) {
+      err.println("joinflow dev: --nodes and --groups must be at least 1 and the ports must fit below 65536");
+      return 2;
+    }
+    boolean temporary = dataDir == null;
+    Path dir = temporary ? Files.createTempDirectory("joinflow-dev") : dataDir;
+    DevCluster cluster;
+    try {
+      cluster = DevCluster.start(new DevCluster.Settings(nodes, groups, portBase, dir, JoinOptions.defaults()),
+          line -> {
+            err.println(line);
+            err.flush();
+          });
+    } catch (Exception e) {
+      err.println("joinflow dev: " + e.getMessage());
+      if (temporary) {
+        DevCluster.deleteRecursively(dir);
+      }
+      return 1;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      cluster.close();
+      if (temporary) {
+        DevCluster.deleteRecursively(dir);
+      }
+    }, "close-dev"));
+    if (json) {
+      ObjectMapper mapper = new ObjectMapper();
+      ObjectNode o = mapper.createObjectNode();
+      o.put("gateway", cluster.gatewayAddress().toString());
+      o.put("temporal", cluster.temporalTarget());
+      o.put("data_dir", dir.toString());
+      ArrayNode ns = o.putArray("nodes");
+      for (Node n : cluster.nodes()) {
+        ns.addObject().put("node_id", n.nodeId()).put("addr", n.config().listen().toString())
+            .put("raft_addr", n.config().raftListen().toString());
+      }
+      out.println(mapper.writeValueAsString(o));
+    } else {
+      out.println("joinflow dev ready (Ctrl-C stops it)");
+      out.println("  gateway   " + cluster.gatewayAddress());
+      out.println("  temporal  " + cluster.temporalTarget() + " (embedded, loopback only, not durable)");
+      for (Node n : cluster.nodes()) {
+        out.println("  node " + n.nodeId() + "    " + n.config().listen() + " (ratis " + n.config().raftListen() + ")");
+      }
+      out.println("join another node from a second terminal:");
+      out.println("  ./joinflow node --node-id " + (nodes + 1) + " --listen 127.0.0.1:" + (portBase + 10 * (nodes + 1))
+          + " --data-dir " + dir.resolve("node-" + (nodes + 1)) + " --join " + cluster.gatewayAddress());
+    }
+    out.flush();
+    new CountDownLatch(1).await();
+    return 0;
+  }
+}

@@ -1,0 +1,73 @@
+package io.joinflow.cli;
+
+import io.joinflow.activities.NodeAdminPool;
+import io.joinflow.gateway.JoinGateway;
+import io.joinflow.gateway.JoinServiceImpl;
+import io.joinflow.proto.HostPort;
+import io.joinflow.worker.TemporalConnection;
+import io.joinflow.workflows.JoinOptions;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code joinflow gateway}: serves JoinService (Temporal from the TEMPORAL_* environment). */
+@Command(name = "gateway", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Serves JoinService: starts or attaches join workflows (Temporal from the TEMPORAL_* environment).")
+public final class GatewayCommand implements Callable<Integer> {
+  @Spec
+  private CommandSpec spec;
+
+  @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", description = "JoinService address.")
+  String listen;
+
+  @Mixin
+  ServiceOptions service = new ServiceOptions();
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter err = spec.commandLine().getErr();
+    HostPort address;
+    List<String> nodes;
+    JoinOptions options;
+    try {
+      address = HostPort.parse(listen);
+      nodes = service.validatedNodes();
+      options = service.joinOptions();
+    } catch (IllegalArgumentException e) {
+      err.println("joinflow gateway: " + e.getMessage());
+      return 2;
+    }
+    TemporalConnection temporal;
+    try {
+      temporal = TemporalConnection.fromEnvironment();
+    } catch (Exception e) {
+      err.println("joinflow gateway: " + e.getMessage());
+      return 1;
+    }
+    NodeAdminPool pool = new NodeAdminPool(nodes);
+    JoinGateway gateway;
+    try {
+      gateway = JoinGateway.start(address, new JoinServiceImpl(temporal.client(), new PoolClusterViews(pool), options));
+    } catch (Exception e) {
+      err.println("joinflow gateway: " + e.getMessage());
+      pool.close();
+      temporal.close();
+      return 1;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      gateway.close();
+      pool.close();
+      temporal.close();
+    }, "close-gateway"));
+    spec.commandLine().getOut().println("gateway ready on " + address + " (temporal " + temporal.target() + ")");
+    spec.commandLine().getOut().flush();
+    new CountDownLatch(1).await();
+    return 0;
+  }
+}

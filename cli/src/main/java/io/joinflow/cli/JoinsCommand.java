@@ -1,0 +1,102 @@
+package io.joinflow.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.joinflow.proto.HostPort;
+import io.joinflow.proto.v1.GetJoinRequest;
+import io.joinflow.proto.v1.GroupProgress;
+import io.joinflow.proto.v1.JoinProgress;
+import io.joinflow.proto.v1.JoinRecord;
+import io.joinflow.proto.v1.JoinServiceGrpc;
+import io.joinflow.proto.v1.ListJoinsRequest;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code joinflow joins}: every join group 0 remembers, or with {@code --node-id} one join's
+ * live progress (phase and per-group state). Listing comes from group 0, not from Temporal,
+ * because the embedded server cannot list workflows.
+ */
+@Command(name = "joins", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Lists joins, or shows one join's progress with --node-id.")
+public final class JoinsCommand implements Callable<Integer> {
+  @Spec
+  private CommandSpec spec;
+
+  @Option(names = "--gateway", required = true, paramLabel = "HOST:PORT", description = "A JoinService address.")
+  String gateway;
+
+  @Option(names = "--node-id", paramLabel = "ID", description = "Show this node's join.")
+  Long nodeId;
+
+  @Option(names = "--json", description = "Print one JSON object.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try {
+      HostPort.parse(gateway);
+    } catch (IllegalArgumentException e) {
+      err.println("joinflow joins: --gateway: " + e.getMessage());
+      return 2;
+    }
+    ManagedChannel channel = NettyChannelBuilder.forTarget(gateway).usePlaintext().build();
+    try {
+      var stub = JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+      ObjectMapper mapper = new ObjectMapper();
+      if (nodeId != null) {
+        JoinProgress p = stub.getJoin(GetJoinRequest.newBuilder().setNodeId(nodeId).build());
+        if (json) {
+          ObjectNode o = mapper.createObjectNode();
+          o.put("workflow_id", p.getWorkflowId()).put("run_id", p.getRunId()).put("node_id", p.getNodeId())
+              .put("phase", p.getPhase()).put("outcome", p.getOutcome());
+          ArrayNode gs = o.putArray("groups");
+          for (GroupProgress g : p.getGroupsList()) {
+            gs.addObject().put("group_id", g.getGroupId()).put("state", g.getState());
+          }
+          out.println(mapper.writeValueAsString(o));
+        } else {
+          out.println(p.getWorkflowId() + " run " + p.getRunId() + ": phase " + p.getPhase()
+              + (p.getOutcome().isEmpty() ? "" : ", " + p.getOutcome()));
+          for (GroupProgress g : p.getGroupsList()) {
+            out.println("  group " + g.getGroupId() + ": " + g.getState());
+          }
+        }
+      } else {
+        List<JoinRecord> joins = stub.listJoins(ListJoinsRequest.getDefaultInstance()).getJoinsList();
+        if (json) {
+          ObjectNode o = mapper.createObjectNode();
+          ArrayNode a = o.putArray("joins");
+          for (JoinRecord j : joins) {
+            a.addObject().put("node_id", j.getNodeId()).put("workflow_id", j.getWorkflowId())
+                .put("phase", j.getPhase()).put("outcome", j.getOutcome()).put("updated_at_millis", j.getUpdatedAtMillis());
+          }
+          out.println(mapper.writeValueAsString(o));
+        } else {
+          out.printf("%-6s %-28s %-12s %s%n", "NODE", "WORKFLOW", "PHASE", "OUTCOME");
+          for (JoinRecord j : joins) {
+            out.printf("%-6d %-28s %-12s %s%n", j.getNodeId(), j.getWorkflowId(), j.getPhase(), j.getOutcome());
+          }
+        }
+      }
+      return 0;
+    } catch (StatusRuntimeException e) {
+      err.println("joinflow joins: " + gateway + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+      return 1;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package io.joinflow.cli;
+
+import io.joinflow.activities.JoinActivitiesImpl;
+import io.joinflow.activities.NodeAdminPool;
+import io.joinflow.worker.JoinWorker;
+import io.joinflow.worker.TemporalConnection;
+import io.joinflow.workflows.JoinWorkflow;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code joinflow worker}: runs join workflows and activities against the Temporal cluster
+ * that TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_* describe.
+ * Sticky execution is off, so a worker that stops never strands a join.
+ */
+@Command(name = "worker", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Runs join workflows and activities (Temporal from the TEMPORAL_* environment).")
+public final class WorkerCommand implements Callable<Integer> {
+  @Spec
+  private CommandSpec spec;
+
+  @Mixin
+  ServiceOptions service = new ServiceOptions();
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter err = spec.commandLine().getErr();
+    List<String> nodes;
+    try {
+      nodes = service.validatedNodes();
+    } catch (IllegalArgumentException e) {
+      err.println("joinflow worker: " + e.getMessage());
+      return 2;
+    }
+    TemporalConnection temporal;
+    try {
+      temporal = TemporalConnection.fromEnvironment();
+    } catch (Exception e) {
+      err.println("joinflow worker: " + e.getMessage());
+      return 1;
+    }
+    NodeAdminPool pool = new NodeAdminPool(nodes);
+    JoinWorker worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), true).start();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      worker.close();
+      pool.close();
+      temporal.close();
+    }, "close-worker"));
+    spec.commandLine().getOut().println("worker ready on task queue " + JoinWorkflow.TASK_QUEUE + " (temporal "
+        + temporal.target() + ")");
+    spec.commandLine().getOut().flush();
+    new CountDownLatch(1).await();
+    return 0;
+  }
+}

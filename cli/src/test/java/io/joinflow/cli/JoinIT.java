@@ -1,0 +1,193 @@
+package io.joinflow.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.joinflow.node.Node;
+import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.GetJoinRequest;
+import io.joinflow.proto.v1.GroupView;
+import io.joinflow.proto.v1.JoinRecord;
+import io.joinflow.proto.v1.JoinRequest;
+import io.joinflow.proto.v1.JoinResponse;
+import io.joinflow.proto.v1.JoinServiceGrpc;
+import io.joinflow.proto.v1.NodeRecord;
+import io.joinflow.proto.v1.NodeState;
+import io.joinflow.workflows.JoinOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Joins through the real stack in one process: embedded Temporal, worker, gateway, and real
+ * nodes (Ratis, RocksDB, NodeAdmin) on loopback ports. Nodes 2 and 3 of the cluster joined
+ * through the same workflow when it started.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class JoinIT {
+  private static final int GROUPS = 8;
+  private static DevCluster cluster;
+  private static Path dir;
+  private static ManagedChannel gatewayChannel;
+
+  @BeforeAll
+  static void start() throws Exception {
+    dir = Files.createTempDirectory("joinflow-join-it");
+    cluster = DevCluster.start(new DevCluster.Settings(3, GROUPS, Ports.freeBase(60), dir,
+        new JoinOptions(20_000, 16)), line -> System.out.println("[dev] " + line));
+    gatewayChannel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (gatewayChannel != null) {
+      gatewayChannel.shutdownNow();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+    DevCluster.deleteRecursively(dir);
+  }
+
+  private static JoinServiceGrpc.JoinServiceBlockingStub gateway() {
+    return JoinServiceGrpc.newBlockingStub(gatewayChannel).withDeadlineAfter(2, TimeUnit.MINUTES);
+  }
+
+  private static NodeRecord nodeRecord(ClusterView view, long id) {
+    return view.getNodesList().stream().filter(n -> n.getNodeId() == id).findFirst().orElse(null);
+  }
+
+  @Test
+  @Order(1)
+  void shouldJoinFourthNodeAsLearnerOfEveryGroup() throws Exception {
+    ClusterView before = cluster.view();
+    assertThat(before.getNodesList()).extracting(NodeRecord::getNodeId).containsExactly(1L, 2L, 3L);
+
+    Node four = cluster.startNode(4, false);
+    JoinResponse r = cluster.join(four, line -> { });
+
+    assertThat(r.getSuccess()).as(r.getError()).isTrue();
+    assertThat(r.getClusterId()).isEqualTo(before.getClusterId());
+    assertThat(r.getWorkflowId()).isEqualTo("join/" + Long.toUnsignedString(before.getClusterId()) + "/4");
+    assertThat(r.getVshardToGroupCount()).isEqualTo(1024);
+    assertThat(r.getGroupsList()).hasSize(GROUPS + 1).allSatisfy(g -> assertThat(g.getLearnersList()).contains(4L));
+    ClusterView after = cluster.view();
+    for (GroupView g : after.getGroupsList()) {
+      assertThat(g.getLearnersList()).as("group %d", g.getGroupId()).contains(4L);
+      assertThat(after.getRouting(g.getGroupId()).getLearnersList()).as("routing of group %d", g.getGroupId()).contains(4L);
+    }
+    assertThat(nodeRecord(after, 4).getState()).isEqualTo(NodeState.LEARNER);
+    JoinRecord record = after.getJoinsList().stream().filter(j -> j.getNodeId() == 4).findFirst().orElseThrow();
+    assertThat(record.getOutcome()).isEqualTo("succeeded");
+    // The joining node holds cluster id and topology in its own catalog (W6).
+    assertThat(four.identity().clusterId()).isEqualTo(before.getClusterId());
+    assertThat(four.catalog().topologyUpdate()).isPresent();
+    assertThat(gateway().getJoin(GetJoinRequest.newBuilder().setNodeId(4).build()).getPhase()).isEqualTo("done");
+  }
+
+  @Test
+  @Order(2)
+  void shouldAnswerRepeatedJoinWithCurrentStateAndChangeNothing() throws Exception {
+    ClusterView before = cluster.view();
+    JoinResponse again = gateway().join(JoinRequest.newBuilder().setNodeId(4)
+        .setListenAddr(nodeRecord(before, 4).getAddr()).setWireVersion(1).build());
+    assertThat(again.getSuccess()).isTrue();
+    assertThat(again.getAlreadyJoined()).isTrue();
+    ClusterView after = cluster.view();
+    assertThat(after.getTopologyVersion()).isEqualTo(before.getTopologyVersion());
+    for (int g = 0; g <= GROUPS; g++) {
+      assertThat(after.getGroups(g).getLearnersList()).isEqualTo(before.getGroups(g).getLearnersList());
+      assertThat(after.getGroups(g).getVotersList()).isEqualTo(before.getGroups(g).getVotersList());
+    }
+  }
+
+  @Test
+  @Order(3)
+  void shouldRejectSameIdWithAnotherAddressAndMalformedAddresses() throws Exception {
+    ClusterView before = cluster.view();
+    String addr = nodeRecord(before, 4).getAddr();
+    assertThatThrownBy(() -> gateway().join(JoinRequest.newBuilder().setNodeId(4).setListenAddr("127.0.0.1:1")
+        .setWireVersion(1).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+          assertThat(e.getStatus().getDescription())
+              .isEqualTo("node_id 4 already registered with different address " + addr + " (request: 127.0.0.1:1)");
+        });
+    assertThatThrownBy(() -> gateway().join(JoinRequest.newBuilder().setNodeId(9).setListenAddr("no-port")
+        .setWireVersion(1).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).startsWith("invalid listen_addr 'no-port'");
+        });
+    assertThatThrownBy(() -> gateway().join(JoinRequest.newBuilder().setNodeId(0).setListenAddr("127.0.0.1:5")
+        .build())).isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    ClusterView after = cluster.view();
+    assertThat(after.getTopologyVersion()).isEqualTo(before.getTopologyVersion());
+    assertThat(after.getNodesList()).isEqualTo(before.getNodesList());
+  }
+
+  @Test
+  @Order(4)
+  void shouldShareOneWorkflowRunBetweenConcurrentJoins() throws Exception {
+    Node five = cluster.startNode(5, false);
+    JoinRequest request = JoinRequest.newBuilder().setNodeId(5).setListenAddr(five.config().listen().toString())
+        .setWireVersion(1).build();
+    CompletableFuture<JoinResponse> a = CompletableFuture.supplyAsync(() -> gateway().join(request));
+    CompletableFuture<JoinResponse> b = CompletableFuture.supplyAsync(() -> gateway().join(request));
+    JoinResponse ra = a.get(2, TimeUnit.MINUTES);
+    JoinResponse rb = b.get(2, TimeUnit.MINUTES);
+    assertThat(ra.getSuccess()).as(ra.getError()).isTrue();
+    assertThat(rb.getSuccess()).as(rb.getError()).isTrue();
+    assertThat(ra.getRunId()).isNotEmpty().isEqualTo(rb.getRunId());
+    assertThat(cluster.view().getGroupsList()).allSatisfy(g -> assertThat(g.getLearnersList()).contains(5L));
+  }
+
+  @Test
+  @Order(5)
+  void shouldCompensateWhenTheJoiningNodeDiesMidJoin() throws Exception {
+    Node six = cluster.startNode(6, false);
+    JoinRequest request = JoinRequest.newBuilder().setNodeId(6).setListenAddr(six.config().listen().toString())
+        .setWireVersion(1).build();
+    long started = System.nanoTime();
+    CompletableFuture<JoinResponse> join = CompletableFuture.supplyAsync(() -> gateway().join(request));
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5)).until(() -> {
+      try {
+        return gateway().getJoin(GetJoinRequest.newBuilder().setNodeId(6).build()).getPhase().equals("learners");
+      } catch (StatusRuntimeException e) {
+        return false;
+      }
+    });
+    six.closeAsync();
+
+    JoinResponse r = join.get(2, TimeUnit.MINUTES);
+    long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+    System.out.println("compensated join of a dying node answered after " + tookMs + " ms: " + r.getError());
+    assertThat(r.getSuccess()).isFalse();
+    assertThat(r.getError()).isNotEmpty();
+    // Deadline 20 s, plus compensation: well before the gateway's own wait.
+    assertThat(tookMs).isLessThan(60_000);
+    ClusterView after = cluster.view();
+    assertThat(nodeRecord(after, 6)).as("no orphan topology entry").isNull();
+    for (GroupView g : after.getGroupsList()) {
+      assertThat(g.getLearnersList()).as("no orphan learner in group %d", g.getGroupId()).doesNotContain(6L);
+      assertThat(g.getVotersList()).doesNotContain(6L);
+      assertThat(after.getRouting(g.getGroupId()).getLearnersList()).doesNotContain(6L);
+    }
+    JoinRecord record = after.getJoinsList().stream().filter(j -> j.getNodeId() == 6).findFirst().orElseThrow();
+    assertThat(record.getOutcome()).startsWith("compensated");
+  }
+}
