@@ -27,6 +27,7 @@ import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Bad requests get a status and a sentence, and change nothing. One single-node cluster. */
 class BadInputIT {
@@ -118,26 +119,26 @@ class BadInputIT {
   }
 
   @Test
-  void shouldRefuseToStartOnBadConfiguration() throws Exception {
+  void shouldRefuseToStartOnBadConfiguration(@TempDir Path tmp) throws Exception {
     assertThatThrownBy(() -> HostPort.parse("localhost")).hasMessageContaining("is not host:port");
     assertThatThrownBy(() -> HostPort.parse("127.0.0.1:0")).hasMessageContaining("port 0");
     assertThatThrownBy(() -> new NodeConfig(0, HostPort.parse("127.0.0.1:1"), HostPort.parse("127.0.0.1:2"),
         Path.of("x"), true, 8, MiniCluster.testSettings())).hasMessageContaining("node id must be non-zero");
 
-    Path file = Files.createTempFile("joinflow", "not-a-dir");
+    Path file = Files.createFile(tmp.resolve("not-a-dir"));
     assertThatThrownBy(() -> Node.start(new NodeConfig(5, HostPort.parse("127.0.0.1:1"),
         HostPort.parse("127.0.0.1:2"), file, true, 1, MiniCluster.testSettings())))
         .isInstanceOf(NodeStartException.class).hasMessageContaining("data dir");
 
     // A port in use (node 1's NodeAdmin port): refused before anything is written.
-    Path fresh = Files.createTempDirectory("joinflow-busy");
+    Path fresh = Files.createDirectory(tmp.resolve("busy"));
     HostPort busy = cluster.node(1).config().listen();
     assertThatThrownBy(() -> Node.start(new NodeConfig(8, busy, HostPort.parse("127.0.0.1:" + freePort()),
         fresh, true, 1, MiniCluster.testSettings())))
         .isInstanceOf(NodeStartException.class).hasMessageContaining("cannot listen on " + busy + " (--listen)");
     assertThat(fresh.resolve("catalog")).doesNotExist();
 
-    Path copy = Files.createTempDirectory("joinflow-other");
+    Path copy = Files.createDirectory(tmp.resolve("other"));
     try (Node other = Node.start(new NodeConfig(6, HostPort.parse("127.0.0.1:" + freePort()),
         HostPort.parse("127.0.0.1:" + freePort()), copy, false, 1, MiniCluster.testSettings()))) {
       MetadataState state = cluster.metadata();

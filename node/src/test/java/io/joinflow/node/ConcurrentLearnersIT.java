@@ -4,26 +4,18 @@ import static io.joinflow.node.MembershipIT.change;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.joinflow.node.testing.MiniCluster;
+import io.joinflow.node.testing.MiniClusterTest;
 import io.joinflow.proto.v1.MembershipChange;
 import io.joinflow.proto.v1.NodeState;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Two learners added to the same group at the same time, through different nodes. Ratis 3.3.0's
  * {@code Mode.ADD} would keep only the second listener; compare-and-set keeps both.
  */
-class ConcurrentLearnersIT {
-  private MiniCluster cluster;
-
-  @AfterEach
-  void tearDown() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+class ConcurrentLearnersIT extends MiniClusterTest {
 
   @Test
   void shouldKeepBothLearnersWhenAddedConcurrently() throws Exception {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.joinflow.node.membership.MembershipOps;
 import io.joinflow.node.testing.MiniCluster;
+import io.joinflow.node.testing.MiniClusterTest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
 import io.joinflow.proto.v1.MembershipChange;
 import io.joinflow.proto.v1.NodeState;
@@ -14,22 +15,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * A group's leader dies while a learner is being added: the change completes on the new leader
  * (or was already committed and is reported as success), never as an error.
  */
-class LeaderFailoverIT {
-  private MiniCluster cluster;
-
-  @AfterEach
-  void tearDown() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+class LeaderFailoverIT extends MiniClusterTest {
 
   @Test
   void shouldFinishAddLearnerWhenLeaderDiesBeforeOrAfterItsCommit() throws Exception {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import io.joinflow.node.testing.MiniCluster;
+import io.joinflow.node.testing.MiniClusterTest;
 import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
 import io.joinflow.proto.v1.GetRequest;
@@ -20,20 +21,11 @@ import io.joinflow.proto.v1.ReadConsistency;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Learner add (log replay and snapshot install), promote and remove on real nodes. */
-class MembershipIT {
+class MembershipIT extends MiniClusterTest {
   private static final int GROUPS = 4;
-  private MiniCluster cluster;
-
-  @AfterEach
-  void tearDown() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
 
   @Test
   void shouldAddLearnerWithReplayedDataThenPromoteThenRemove() {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import io.joinflow.node.testing.MiniCluster;
+import io.joinflow.node.testing.MiniClusterTest;
 import io.joinflow.proto.v1.GetRequest;
 import io.joinflow.proto.v1.GetResponse;
 import io.joinflow.proto.v1.MetadataState;
@@ -13,19 +14,10 @@ import io.joinflow.proto.v1.PutRequest;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Every node restarts from its catalog with the same cluster id, topology and data. */
-class RestartIT {
-  private MiniCluster cluster;
-
-  @AfterEach
-  void tearDown() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+class RestartIT extends MiniClusterTest {
 
   @Test
   void shouldReopenSameClusterTopologyAndDataAfterFullRestart() {

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * N real nodes in one JVM on loopback ports with temp dirs: real Ratis, real RocksDB, real
  * NodeAdmin gRPC. Node 1 bootstraps; {@link #startVoters} makes nodes 2..N voters of every
  * group through {@link MembershipOps}, the same recipe production uses. Closing stops every
- * node asynchronously (Ratis close takes seconds) and waits for all of them.
+ * node asynchronously (Ratis close takes seconds), waits for all of them and deletes the base
+ * directory, which the cluster owns.
  */
 public final class MiniCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MiniCluster.class);
@@ -284,6 +285,11 @@ public final class MiniCluster implements AutoCloseable {
       CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("mini cluster did not close cleanly", e);
+    }
+    try (var paths = Files.walk(baseDir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.warn("cannot delete {}", baseDir, e);
     }
   }
 
