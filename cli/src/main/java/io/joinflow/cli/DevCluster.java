@@ -33,7 +33,12 @@ import java.util.function.Consumer;
 final class DevCluster implements AutoCloseable {
 
   /** What to start. */
-  record Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions) {}
+  record Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions,
+                  RaftSettings raft) {
+    Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions) {
+      this(nodes, dataGroups, portBase, dataDir, joinOptions, RaftSettings.defaults());
+    }
+  }
 
   private final Settings settings;
   private final List<Node> nodes = new ArrayList<>();
@@ -101,7 +106,7 @@ final class DevCluster implements AutoCloseable {
   Node startNode(long id, boolean bootstrap) throws NodeStartException {
     int admin = settings.portBase() + 10 * (int) id;
     NodeConfig config = new NodeConfig(id, new HostPort("127.0.0.1", admin), new HostPort("127.0.0.1", admin + 1),
-        settings.dataDir().resolve("node-" + id), bootstrap, settings.dataGroups(), RaftSettings.defaults());
+        settings.dataDir().resolve("node-" + id), bootstrap, settings.dataGroups(), settings.raft());
     Node node = Node.start(config);
     nodes.add(node);
     return node;
