@@ -568,7 +568,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
    * A group without a reachable leader is reported from routing, which may be stale: deciding
    * membership from it would be a guess, so wait for a leader instead (retryable).
    */
-  private static void requireLeaders(ClusterView view, String consequence) {
+  static void requireLeaders(ClusterView view, String consequence) {
     List<Integer> leaderless = view.getGroupsList().stream().filter(g -> g.getLeader() == 0)
         .map(GroupView::getGroupId).toList();
     if (!leaderless.isEmpty()) {
@@ -589,11 +589,11 @@ public final class JoinActivitiesImpl implements JoinActivities {
     return missing;
   }
 
-  private static Optional<GroupView> group(ClusterView view, int group) {
+  static Optional<GroupView> group(ClusterView view, int group) {
     return view.getGroupsList().stream().filter(g -> g.getGroupId() == group).findFirst();
   }
 
-  private static NodeRecord findNode(ClusterView view, long nodeId) {
+  static NodeRecord findNode(ClusterView view, long nodeId) {
     return view.getNodesList().stream().filter(n -> n.getNodeId() == nodeId).findFirst().orElse(null);
   }
 
@@ -612,11 +612,11 @@ public final class JoinActivitiesImpl implements JoinActivities {
     return new ClusterSnapshot(view.getClusterId(), view.getTopologyVersion(), view.getDataGroups(), nodes, groups);
   }
 
-  private static String join(List<Integer> groups) {
+  static String join(List<Integer> groups) {
     return groups.stream().map(String::valueOf).reduce((a, b) -> a + ", " + b).orElse("");
   }
 
-  private static ApplicationFailure reject(Status status, String description) {
+  static ApplicationFailure reject(Status status, String description) {
     return NodeAdminFailures.of(status.withDescription(description));
   }
 

@@ -9,6 +9,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.node.Node;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GetJoinRequest;
+import io.joinflow.proto.v1.GetPromotionRequest;
+import io.joinflow.proto.v1.GroupPromotion;
+import io.joinflow.proto.v1.PromotionProgress;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.JoinProgress;
 import io.joinflow.proto.v1.JoinResponse;
@@ -17,6 +20,8 @@ import io.joinflow.workflows.JoinOptions;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,8 +33,10 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code joinflow demo}: a dev cluster of three, then node 4 joins through the gateway with live
- * per-group progress; prints the cluster and the join's timeline from its workflow history.
- * Exit 0 when the join succeeded, 1 with the reason otherwise.
+ * per-group progress, then its promotion workflow makes it a voter (progress printed too);
+ * prints the cluster and the join's timeline from its workflow history. Nodes 2 and 3 are
+ * promoted in the background meanwhile. Exit 0 when node 4 joined and became a voter
+ * everywhere, 1 with the reason otherwise.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Starts a 3-node cluster in this process and joins node 4 through a durable workflow.")
@@ -82,6 +89,13 @@ public final class DemoCommand implements Callable<Integer> {
         return 1;
       }
       long joinMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      PromotionProgress promotion = null;
+      long promoteMs = 0;
+      if (response.getSuccess()) {
+        long promoteStarted = System.nanoTime();
+        promotion = watchPromotion(cluster, out, t0);
+        promoteMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - promoteStarted);
+      }
       ClusterView view = cluster.view();
       out.println();
       out.print(ClusterTable.render(view));
@@ -96,11 +110,20 @@ public final class DemoCommand implements Callable<Integer> {
       } else {
         out.println("node 4 did not join: " + response.getError());
       }
+      long voterGroups = view.getGroupsList().stream().filter(g -> g.getVotersList().contains(JOINING_NODE)).count();
+      boolean promoted = promotion != null && promotion.getDone() && promotion.getPhase().equals("done");
+      if (promotion != null) {
+        out.println(promoted
+            ? "node 4 became a voter of " + voterGroups + "/" + view.getGroupsCount() + " groups " + promoteMs
+                + " ms later (" + promotion.getWorkflowId() + ")"
+            : "node 4 was not promoted everywhere: " + (promotion.getOutcome().isEmpty()
+                ? "still " + promotion.getPhase() : promotion.getOutcome()));
+      }
       if (json) {
-        out.println(summary(response, view, joinMs, timeline));
+        out.println(summary(response, view, joinMs, timeline, promotion, promoteMs));
       }
       out.flush();
-      return response.getSuccess() ? 0 : 1;
+      return response.getSuccess() && promoted ? 0 : 1;
     } finally {
       DevCluster.deleteRecursively(dir);
     }
@@ -135,6 +158,39 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /** Prints the promotion's per-group progress each time it changes, until it is done (or 2 minutes). */
+  private static PromotionProgress watchPromotion(DevCluster cluster, PrintWriter out, long t0)
+      throws InterruptedException {
+    ManagedChannel channel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      String last = "";
+      PromotionProgress p = null;
+      while (System.nanoTime() < deadline) {
+        try {
+          p = JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+              .getPromotion(GetPromotionRequest.newBuilder().setNodeId(JOINING_NODE).build());
+          Map<String, Long> byState = p.getGroupsList().stream()
+              .collect(Collectors.groupingBy(GroupPromotion::getState, TreeMap::new, Collectors.counting()));
+          String line = "promotion " + p.getPhase() + ": " + byState;
+          if (!line.equals(last)) {
+            say(out, t0, line);
+            last = line;
+          }
+          if (p.getDone()) {
+            return p;
+          }
+        } catch (StatusRuntimeException e) {
+          // not started yet
+        }
+        Thread.sleep(100);
+      }
+      return p;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
   private static String describe(JoinProgress p) {
     long learners = p.getGroupsList().stream().filter(g -> !g.getState().equals("pending")).count();
     long caughtUp = p.getGroupsList().stream().filter(g -> g.getState().equals("caught-up")).count();
@@ -158,8 +214,8 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static String summary(JoinResponse r, ClusterView view, long joinMs, JoinTimeline timeline)
-      throws Exception {
+  private static String summary(JoinResponse r, ClusterView view, long joinMs, JoinTimeline timeline,
+                                PromotionProgress promotion, long promoteMs) throws Exception {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode o = mapper.createObjectNode();
     o.put("success", r.getSuccess());
@@ -171,6 +227,11 @@ public final class DemoCommand implements Callable<Integer> {
     o.put("workflow_id", r.getWorkflowId());
     o.put("run_id", r.getRunId());
     o.put("join_ms", joinMs);
+    if (promotion != null) {
+      o.put("promote_workflow_id", promotion.getWorkflowId());
+      o.put("promote_phase", promotion.getPhase());
+      o.put("promote_ms", promoteMs);
+    }
     JoinTimeline.Span dominant = timeline.dominant();
     if (dominant != null) {
       o.put("dominant_step", dominant.activity());

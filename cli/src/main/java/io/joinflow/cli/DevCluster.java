@@ -2,6 +2,7 @@ package io.joinflow.cli;
 
 import io.grpc.StatusException;
 import io.joinflow.activities.JoinActivitiesImpl;
+import io.joinflow.activities.MembershipActivitiesImpl;
 import io.joinflow.activities.NodeAdminPool;
 import io.joinflow.gateway.JoinGateway;
 import io.joinflow.gateway.JoinServiceImpl;
@@ -15,6 +16,7 @@ import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.worker.JoinWorker;
 import io.joinflow.worker.TemporalConnection;
 import io.joinflow.workflows.JoinOptions;
+import io.joinflow.workflows.PromoteOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,6 +29,7 @@ import java.util.function.Consumer;
 /**
  * Everything in one process: the embedded Temporal server, a seed node that bootstraps, a
  * worker, a gateway, and nodes 2..N joined through the same join workflow as any other node.
+ * Each successful join starts the node's promotion, which goes on in the background.
  * Ports: Temporal {@code base}, gateway {@code base+1}, node i NodeAdmin {@code base+10i} and
  * Ratis {@code base+10i+1}.
  */
@@ -34,9 +37,18 @@ final class DevCluster implements AutoCloseable {
 
   /** What to start. */
   record Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions,
-                  RaftSettings raft) {
+                  RaftSettings raft, PromoteOptions promoteOptions) {
+    Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions, RaftSettings raft) {
+      this(nodes, dataGroups, portBase, dataDir, joinOptions, raft, PromoteOptions.defaults());
+    }
+
     Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions) {
       this(nodes, dataGroups, portBase, dataDir, joinOptions, RaftSettings.defaults());
+    }
+
+    /** These settings with other promotion tunables. */
+    Settings withPromoteOptions(PromoteOptions options) {
+      return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, options);
     }
   }
 
@@ -70,10 +82,10 @@ final class DevCluster implements AutoCloseable {
     log.accept("node 1 bootstrapped cluster " + Long.toUnsignedString(seed.identity().clusterId()) + " with "
         + settings.dataGroups() + " data groups");
     pool = new NodeAdminPool(List.of(seed.config().listen().toString()));
-    worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), false).start();
+    worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool), false).start();
     views = new PoolClusterViews(pool);
     gateway = JoinGateway.start(gatewayAddress(), new JoinServiceImpl(temporal.client(), views,
-        settings.joinOptions()));
+        settings.joinOptions(), settings.promoteOptions()));
     log.accept("gateway on " + gatewayAddress());
     for (long id = 2; id <= settings.nodes(); id++) {
       Node node = startNode(id, false);
@@ -116,6 +128,17 @@ final class DevCluster implements AutoCloseable {
   JoinResponse join(Node node, Consumer<String> log) throws InterruptedException, StatusException {
     return JoiningNode.join(node, List.of(gatewayAddress().toString()),
         Duration.ofMillis(settings.joinOptions().deadlineMillis()).plusMinutes(3), log);
+  }
+
+  /** Stops a started node (its data dir stays; {@link #restartNode} starts it again). */
+  void stopNode(Node node) {
+    nodes.remove(node);
+    node.close();
+  }
+
+  /** Starts a stopped node again on its data dir and ports. */
+  Node restartNode(long id) throws NodeStartException {
+    return startNode(id, false);
   }
 
   /** The cluster view through any live node. */

@@ -1,6 +1,7 @@
 package io.joinflow.cli;
 
 import io.joinflow.activities.JoinActivitiesImpl;
+import io.joinflow.activities.MembershipActivitiesImpl;
 import io.joinflow.activities.NodeAdminPool;
 import io.joinflow.worker.JoinWorker;
 import io.joinflow.worker.TemporalConnection;
@@ -46,7 +47,7 @@ public final class WorkerCommand implements Callable<Integer> {
       return 1;
     }
     NodeAdminPool pool = new NodeAdminPool(nodes);
-    JoinWorker worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), true).start();
+    JoinWorker worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool), true).start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       worker.close();
       pool.close();

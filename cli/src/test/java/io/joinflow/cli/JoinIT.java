@@ -11,6 +11,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.node.Node;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GetJoinRequest;
+import io.joinflow.proto.v1.GetPromotionRequest;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.JoinRecord;
 import io.joinflow.proto.v1.JoinRequest;
@@ -85,17 +86,37 @@ class JoinIT {
     assertThat(r.getVshardToGroupCount()).isEqualTo(1024);
     assertThat(r.getGroupsList()).hasSize(GROUPS + 1).allSatisfy(g -> assertThat(g.getLearnersList()).contains(4L));
     ClusterView after = cluster.view();
+    // The promotion the join started may already have made node 4 a voter of some groups
+    // (after a 2 s stabilization window); until then it is a learner.
     for (GroupView g : after.getGroupsList()) {
-      assertThat(g.getLearnersList()).as("group %d", g.getGroupId()).contains(4L);
-      assertThat(after.getRouting(g.getGroupId()).getLearnersList()).as("routing of group %d", g.getGroupId()).contains(4L);
+      assertThat(memberIds(g)).as("group %d", g.getGroupId()).contains(4L);
+      assertThat(after.getRouting(g.getGroupId()).getLearnersList()).as("routing of group %d", g.getGroupId())
+          .contains(4L);
     }
-    assertThat(nodeRecord(after, 4).getState()).isEqualTo(NodeState.LEARNER);
+    assertThat(nodeRecord(after, 4).getState()).isIn(NodeState.LEARNER, NodeState.ACTIVE);
     JoinRecord record = after.getJoinsList().stream().filter(j -> j.getNodeId() == 4).findFirst().orElseThrow();
     assertThat(record.getOutcome()).isEqualTo("succeeded");
     // The joining node holds cluster id and topology in its own catalog (W6).
     assertThat(four.identity().clusterId()).isEqualTo(before.getClusterId());
     assertThat(four.catalog().topologyUpdate()).isPresent();
     assertThat(gateway().getJoin(GetJoinRequest.newBuilder().setNodeId(4).build()).getPhase()).isEqualTo("done");
+    awaitPromoted(4);
+  }
+
+  private static java.util.List<Long> memberIds(GroupView g) {
+    java.util.List<Long> ids = new java.util.ArrayList<>(g.getVotersList());
+    ids.addAll(g.getLearnersList());
+    return ids;
+  }
+
+  /** Waits until the node's promotion finished: a voter of every group, ACTIVE. */
+  private static void awaitPromoted(long id) {
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+      assertThat(gateway().getPromotion(GetPromotionRequest.newBuilder().setNodeId(id).build()).getDone()).isTrue();
+      ClusterView view = cluster.view();
+      assertThat(view.getGroupsList()).allSatisfy(g -> assertThat(g.getVotersList()).contains(id));
+      assertThat(nodeRecord(view, id).getState()).isEqualTo(NodeState.ACTIVE);
+    });
   }
 
   @Test
@@ -153,7 +174,8 @@ class JoinIT {
     assertThat(ra.getSuccess()).as(ra.getError()).isTrue();
     assertThat(rb.getSuccess()).as(rb.getError()).isTrue();
     assertThat(ra.getRunId()).isNotEmpty().isEqualTo(rb.getRunId());
-    assertThat(cluster.view().getGroupsList()).allSatisfy(g -> assertThat(g.getLearnersList()).contains(5L));
+    assertThat(cluster.view().getGroupsList()).allSatisfy(g -> assertThat(memberIds(g)).contains(5L));
+    awaitPromoted(5);
   }
 
   @Test
@@ -178,8 +200,11 @@ class JoinIT {
     System.out.println("compensated join of a dying node answered after " + tookMs + " ms: " + r.getError());
     assertThat(r.getSuccess()).isFalse();
     assertThat(r.getError()).isNotEmpty();
-    // Deadline 20 s, plus compensation: well before the gateway's own wait.
-    assertThat(tookMs).isLessThan(60_000);
+    // Deadline 20 s, plus compensation: well before the gateway's own wait (deadline + 2 min).
+    // An addLearner still retrying against the dead node holds its group's change lock for up
+    // to the node's 30 s change timeout, and removing the learner waits for it; with nodes 2..5
+    // promoted (five voters per group) that happens in most runs, measured 76-79 s.
+    assertThat(tookMs).isLessThan(110_000);
     ClusterView after = cluster.view();
     assertThat(nodeRecord(after, 6)).as("no orphan topology entry").isNull();
     for (GroupView g : after.getGroupsList()) {

@@ -19,6 +19,18 @@ import io.joinflow.workflows.JoinOptions;
 import io.joinflow.workflows.JoinResult;
 import io.joinflow.workflows.JoinSearchAttributes;
 import io.joinflow.workflows.JoinWorkflow;
+import io.joinflow.workflows.LeaveInput;
+import io.joinflow.workflows.LeaveResult;
+import io.joinflow.workflows.LeaveWorkflow;
+import io.joinflow.workflows.PromoteInput;
+import io.joinflow.workflows.PromoteOptions;
+import io.joinflow.workflows.PromoteProgress;
+import io.joinflow.workflows.PromoteWorkflow;
+import io.joinflow.proto.v1.ControlPromotionRequest;
+import io.joinflow.proto.v1.GetPromotionRequest;
+import io.joinflow.proto.v1.LeaveRequest;
+import io.joinflow.proto.v1.LeaveResponse;
+import io.joinflow.proto.v1.PromotionProgress;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
@@ -38,7 +50,8 @@ import org.slf4j.LoggerFactory;
 /**
  * JoinService: starts a node's join workflow, or attaches to the one already running for that
  * node (conflict policy USE_EXISTING: a duplicate or retried Join never races the first, W4),
- * then waits for its result.
+ * then waits for its result. A successful join starts the node's promotion workflow; Leave
+ * starts (or attaches to) its leave workflow the same way.
  */
 public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(JoinServiceImpl.class);
@@ -46,11 +59,21 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   private final WorkflowClient client;
   private final ClusterViewSource cluster;
   private final JoinOptions options;
+  private final PromoteOptions promoteOptions;
 
   public JoinServiceImpl(WorkflowClient client, ClusterViewSource cluster, JoinOptions options) {
+    this(client, cluster, options, PromoteOptions.defaults());
+  }
+
+  /**
+   * @param promoteOptions tunables of the promotion a successful join starts
+   */
+  public JoinServiceImpl(WorkflowClient client, ClusterViewSource cluster, JoinOptions options,
+                         PromoteOptions promoteOptions) {
     this.client = client;
     this.cluster = cluster;
     this.options = options;
+    this.promoteOptions = promoteOptions;
   }
 
   @Override
@@ -115,7 +138,150 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     if (rejection != null) {
       throw rejection.asException();
     }
+    if (result.success()) {
+      startPromotion(clusterId, request.getNodeId());
+    }
     return JoinResponses.toProto(result, workflowId, execution.getRunId());
+  }
+
+  /**
+   * Starts the node's promotion, or attaches to the one running (USE_EXISTING). A node that is
+   * already a voter everywhere makes it finish at once. A failure to start is logged, not
+   * returned: the join itself succeeded, and the next Join of the node starts it again.
+   */
+  void startPromotion(long clusterId, long nodeId) {
+    String workflowId = PromoteWorkflow.workflowId(clusterId, nodeId);
+    WorkflowOptions wfOptions = WorkflowOptions.newBuilder()
+        .setWorkflowId(workflowId)
+        .setTaskQueue(JoinWorkflow.TASK_QUEUE)
+        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+        .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+        .setTypedSearchAttributes(SearchAttributes.newBuilder()
+            .set(JoinSearchAttributes.NODE_ID, nodeId)
+            .set(JoinSearchAttributes.PHASE, "promote-describe")
+            .build())
+        .setStaticSummary("promote node " + Long.toUnsignedString(nodeId) + " to voter in cluster "
+            + Long.toUnsignedString(clusterId))
+        .build();
+    try {
+      WorkflowExecution e = WorkflowClient.start(client.newWorkflowStub(PromoteWorkflow.class, wfOptions)::promote,
+          new PromoteInput(nodeId, clusterId, promoteOptions));
+      LOG.info("node {}: promotion {} run {}", nodeId, workflowId, e.getRunId());
+    } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
+      LOG.warn("node {}: cannot start {}; join the node again to retry", nodeId, workflowId, e);
+    }
+  }
+
+  @Override
+  public void leave(LeaveRequest request, StreamObserver<LeaveResponse> out) {
+    try {
+      out.onNext(leave(request));
+      out.onCompleted();
+    } catch (StatusException e) {
+      out.onError(e);
+    }
+  }
+
+  LeaveResponse leave(LeaveRequest request) throws StatusException {
+    if (request.getNodeId() == 0) {
+      throw Status.INVALID_ARGUMENT.withDescription("node_id must be non-zero").asException();
+    }
+    long clusterId = cluster.view().getClusterId();
+    if (clusterId == 0) {
+      throw Status.UNAVAILABLE.withDescription("the cluster is not bootstrapped yet").asException();
+    }
+    String workflowId = LeaveWorkflow.workflowId(clusterId, request.getNodeId());
+    WorkflowOptions wfOptions = WorkflowOptions.newBuilder()
+        .setWorkflowId(workflowId)
+        .setTaskQueue(JoinWorkflow.TASK_QUEUE)
+        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+        .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+        .setTypedSearchAttributes(SearchAttributes.newBuilder()
+            .set(JoinSearchAttributes.NODE_ID, request.getNodeId())
+            .set(JoinSearchAttributes.PHASE, "leave-plan")
+            .build())
+        .setStaticSummary("decommission node " + Long.toUnsignedString(request.getNodeId()) + " of cluster "
+            + Long.toUnsignedString(clusterId))
+        .build();
+    WorkflowExecution execution;
+    try {
+      execution = WorkflowClient.start(client.newWorkflowStub(LeaveWorkflow.class, wfOptions)::leave,
+          new LeaveInput(request.getNodeId(), clusterId, options.fanOut()));
+    } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
+      LOG.warn("node {}: cannot start {}", request.getNodeId(), workflowId, e);
+      throw Status.UNAVAILABLE.withDescription("cannot start the leave workflow: " + e.getMessage()).asException();
+    }
+    WorkflowStub stub = client.newUntypedWorkflowStub(workflowId, Optional.of(execution.getRunId()), Optional.empty());
+    LeaveResult result;
+    try {
+      result = stub.getResult(LEAVE_WAIT.toMillis(), TimeUnit.MILLISECONDS, LeaveResult.class);
+    } catch (TimeoutException e) {
+      throw Status.DEADLINE_EXCEEDED.withDescription(workflowId + " is still running; call Leave again to"
+          + " attach to it").asException();
+    } catch (WorkflowException e) {
+      throw Status.INTERNAL.withDescription(workflowId + " failed: " + e.getMessage()).asException();
+    }
+    if (!result.success() && !result.errorCode().isEmpty()) {
+      throw JoinResponses.status(result.errorCode()).withDescription(result.error()).asException();
+    }
+    return JoinResponses.toProto(result, workflowId, execution.getRunId());
+  }
+
+  /** How long Leave waits for its workflow (its steps are bounded by a few minutes each). */
+  private static final Duration LEAVE_WAIT = Duration.ofMinutes(10);
+
+  @Override
+  public void controlPromotion(ControlPromotionRequest request, StreamObserver<PromotionProgress> out) {
+    try {
+      String signal = switch (request.getAction()) {
+        case PAUSE -> "pause";
+        case RESUME -> "resume";
+        case PROMOTE_NOW -> "promoteNow";
+        default -> throw Status.INVALID_ARGUMENT.withDescription("action must be PAUSE, RESUME or PROMOTE_NOW")
+            .asException();
+      };
+      WorkflowStub stub = promotionStub(request.getNodeId());
+      try {
+        stub.signal(signal);
+      } catch (WorkflowNotFoundException e) {
+        throw Status.NOT_FOUND.withDescription("no promotion of node " + request.getNodeId() + " is running")
+            .asException();
+      }
+      out.onNext(promotion(stub, request.getNodeId()));
+      out.onCompleted();
+    } catch (StatusException e) {
+      out.onError(e);
+    } catch (WorkflowException e) {
+      out.onError(Status.UNAVAILABLE.withDescription("cannot steer the promotion: " + e.getMessage()).asException());
+    }
+  }
+
+  @Override
+  public void getPromotion(GetPromotionRequest request, StreamObserver<PromotionProgress> out) {
+    try {
+      out.onNext(promotion(promotionStub(request.getNodeId()), request.getNodeId()));
+      out.onCompleted();
+    } catch (StatusException e) {
+      out.onError(e);
+    } catch (WorkflowException e) {
+      out.onError(Status.UNAVAILABLE.withDescription("cannot query the promotion: " + e.getMessage()).asException());
+    }
+  }
+
+  private WorkflowStub promotionStub(long nodeId) throws StatusException {
+    if (nodeId == 0) {
+      throw Status.INVALID_ARGUMENT.withDescription("node_id must be non-zero").asException();
+    }
+    return client.newUntypedWorkflowStub(PromoteWorkflow.workflowId(cluster.view().getClusterId(), nodeId));
+  }
+
+  private static PromotionProgress promotion(WorkflowStub stub, long nodeId) throws StatusException {
+    try {
+      PromoteProgress p = stub.query("progress", PromoteProgress.class);
+      return JoinResponses.toProto(p, stub.getExecution().getWorkflowId(), stub.getExecution().getRunId());
+    } catch (WorkflowNotFoundException e) {
+      throw Status.NOT_FOUND.withDescription("no promotion of node " + nodeId + " is known").asException();
+    }
   }
 
   @Override

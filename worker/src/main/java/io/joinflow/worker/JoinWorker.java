@@ -3,6 +3,9 @@ package io.joinflow.worker;
 import io.joinflow.workflows.JoinActivities;
 import io.joinflow.workflows.JoinWorkflow;
 import io.joinflow.workflows.JoinWorkflowImpl;
+import io.joinflow.workflows.LeaveWorkflowImpl;
+import io.joinflow.workflows.MembershipActivities;
+import io.joinflow.workflows.PromoteWorkflowImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
@@ -12,7 +15,8 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs join workflows and their activities on {@link JoinWorkflow#TASK_QUEUE}.
+ * Runs join, promotion and leave workflows and their activities on
+ * {@link JoinWorkflow#TASK_QUEUE}. Promotion and leave use both activity interfaces.
  */
 public final class JoinWorker implements AutoCloseable {
   private final WorkerFactory factory;
@@ -22,7 +26,8 @@ public final class JoinWorker implements AutoCloseable {
    *     sticky execution is off, because the embedded server never times out a sticky queue
    *     and a stopped worker would strand its workflows (TEMPORAL.md)
    */
-  public JoinWorker(WorkflowClient client, JoinActivities activities, boolean restartable) {
+  public JoinWorker(WorkflowClient client, JoinActivities activities, MembershipActivities membership,
+                    boolean restartable) {
     this.factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.getDefaultInstance());
     WorkerOptions.Builder options = WorkerOptions.newBuilder()
         // Replays on a busy 2-core machine can exceed the 1 s default (TEMPORAL.md).
@@ -32,8 +37,9 @@ public final class JoinWorker implements AutoCloseable {
       options.setStickyQueueScheduleToStartTimeout(Duration.ZERO);
     }
     Worker worker = factory.newWorker(JoinWorkflow.TASK_QUEUE, options.build());
-    worker.registerWorkflowImplementationTypes(JoinWorkflowImpl.class);
-    worker.registerActivitiesImplementations(activities);
+    worker.registerWorkflowImplementationTypes(JoinWorkflowImpl.class, PromoteWorkflowImpl.class,
+        LeaveWorkflowImpl.class);
+    worker.registerActivitiesImplementations(activities, membership);
   }
 
   public JoinWorker start() {

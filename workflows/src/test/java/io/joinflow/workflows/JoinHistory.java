@@ -17,7 +17,8 @@ import java.util.Set;
 /** The activity events of a join's history, decoded: which step, which group, in what order. */
 final class JoinHistory {
   private static final DataConverter CONVERTER = DefaultDataConverter.STANDARD_INSTANCE;
-  private static final Set<String> GROUP_STEPS = Set.of("addLearner", "awaitLearner", "removeLearner");
+  private static final Set<String> GROUP_STEPS = Set.of("addLearner", "awaitLearner", "removeLearner", "promoteVoter", "moveLeadership",
+      "removeMember");
 
   /** An activity as scheduled; {@code group} is -1 for steps that have none. */
   record Activity(long scheduledEventId, String type, int group, String summary) {}

@@ -243,8 +243,24 @@ public final class MembershipOps {
 
   /** Moves {@code learner} from the listeners into the voters. Already a voter is success. */
   public Change promote(RaftGroupId groupId, RaftPeerId learner, Collection<RaftPeer> candidates) throws IOException {
+    return promote(groupId, learner, candidates, 0);
+  }
+
+  /**
+   * Like {@link #promote(RaftGroupId, RaftPeerId, Collection)}, but leaves the conf unchanged
+   * (the node stays a learner, {@code changed=false}) when the group already has
+   * {@code maxVoters} voters. The limit is checked against the conf the compare-and-set
+   * replaces, so two promotions racing in one group cannot both pass it.
+   *
+   * @param maxVoters the most voters the group may have; 0 = no limit
+   */
+  public Change promote(RaftGroupId groupId, RaftPeerId learner, Collection<RaftPeer> candidates, int maxVoters)
+      throws IOException {
     return change(groupId, candidates, "promote " + learner, conf -> {
       if (conf.isVoter(learner)) {
+        return null;
+      }
+      if (maxVoters > 0 && conf.voters().size() >= maxVoters && conf.isListener(learner)) {
         return null;
       }
       RaftPeer peer = conf.listeners().stream().filter(p -> p.getId().equals(learner)).findFirst()
@@ -352,7 +368,15 @@ public final class MembershipOps {
             attempts++;
             try {
               if (prepare != null) {
-                prepare.run(conf);
+                try {
+                  prepare.run(conf);
+                } catch (IOException e) {
+                  // The node to add cannot host the group (it is down or unreachable): nothing
+                  // changed, and retrying here would hold this group's lock against the
+                  // compensation that removes the node. The caller's retry policy decides.
+                  throw new MembershipException("group " + group + ": " + what + ": the node cannot host the group: "
+                      + e.getMessage(), true, e);
+                }
               }
               Conf current = conf;
               RaftClientReply reply = call(() -> clients.forGroup(groupId, current.voters()).admin().setConfiguration(
@@ -369,6 +393,8 @@ public final class MembershipOps {
               }
               lastError = reply.getException() != null ? reply.getException()
                   : new IOException("setConfiguration was not successful");
+            } catch (MembershipException e) {
+              throw e;
             } catch (IOException e) {
               // SetConfigurationException after a leader change may hide a committed CAS;
               // the next iteration re-reads the conf and decides.
@@ -449,14 +475,33 @@ public final class MembershipOps {
     return p;
   }
 
-  /** Moves a group's leadership to {@code newLeader} (used by tests and by leave). */
-  public void transferLeadership(RaftGroupId groupId, RaftPeerId newLeader, Collection<RaftPeer> candidates,
-                                 Duration timeout) throws IOException {
+  /**
+   * Moves a group's leadership away from {@code node} to another voter, preferring the voter
+   * whose commit index is highest. A group {@code node} does not lead is left as it is.
+   *
+   * @return the leader afterwards, or null when {@code node} did not lead the group
+   * @throws MembershipException (not retryable) when no other voter exists
+   */
+  public RaftPeerId transferLeadershipAway(RaftGroupId groupId, RaftPeerId node, Collection<RaftPeer> candidates,
+                                           Duration timeout) throws IOException {
     Conf conf = readConf(groupId, candidates);
-    if (conf.leader().getId().equals(newLeader)) {
-      return;
+    if (!conf.leader().getId().equals(node)) {
+      return null;
     }
-    call(() -> clients.forGroup(groupId, conf.voters()).admin().transferLeadership(newLeader, timeout.toMillis()));
+    Map<RaftPeerId, Long> commit = new java.util.HashMap<>();
+    for (CommitInfoProto ci : conf.commitInfos()) {
+      commit.put(ProtoUtils.toRaftPeer(ci.getServer()).getId(), ci.getCommitIndex());
+    }
+    RaftPeer next = conf.voters().stream().filter(p -> !p.getId().equals(node))
+        .max(java.util.Comparator.comparingLong(p -> commit.getOrDefault(p.getId(), 0L)))
+        .orElseThrow(() -> new MembershipException("group " + ClusterIds.groupNumber(groupId) + ": " + node
+            + " is its only voter; no other voter can take over its leadership", false, null));
+    RaftClientReply reply = call(() -> clients.forGroup(groupId, conf.voters()).admin()
+        .transferLeadership(next.getId(), timeout.toMillis()));
+    if (!reply.isSuccess()) {
+      throw new MembershipException("group " + ClusterIds.groupNumber(groupId) + ": moving leadership from "
+          + node + " to " + next.getId() + " failed: " + reply.getException(), true, reply.getException());
+    }
+    return next.getId();
   }
-
 }

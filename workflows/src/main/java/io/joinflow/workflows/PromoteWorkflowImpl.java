@@ -1,0 +1,309 @@
+package io.joinflow.workflows;
+
+import io.joinflow.workflows.JoinActivities.BroadcastInput;
+import io.joinflow.workflows.JoinActivities.BroadcastResult;
+import io.joinflow.workflows.JoinActivities.GroupInput;
+import io.joinflow.workflows.JoinActivities.GroupStep;
+import io.joinflow.workflows.MembershipActivities.GroupRole;
+import io.joinflow.workflows.MembershipActivities.MemberInput;
+import io.joinflow.workflows.MembershipActivities.MemberState;
+import io.joinflow.workflows.MembershipActivities.MemberStateInput;
+import io.joinflow.workflows.MembershipActivities.PromoteVoterInput;
+import io.joinflow.workflows.PromoteProgress.GroupPromotion;
+import io.temporal.activity.ActivityCancellationType;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.TimeoutFailure;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.TimerOptions;
+import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowSemaphore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+
+/**
+ * The promotion workflow. Like the join it never sends a cancel command (the embedded server
+ * wedges a workflow that cancels an activity or timer completing in the same task): activities
+ * are ABANDON-cancelled and the stabilization timers are created in detached scopes and simply
+ * left pending when {@code promoteNow} ends a window early. Every instance field is workflow
+ * state, rebuilt by replay and read by the {@code progress} query. Any change to the sequence of
+ * commands must branch on {@code Workflow.getVersion}; the fixtures under
+ * {@code src/test/resources/histories/promote-*.json} catch a change that forgets to.
+ */
+public class PromoteWorkflowImpl implements PromoteWorkflow {
+  private static final Logger log = Workflow.getLogger(PromoteWorkflowImpl.class);
+
+  static final RetryOptions CLUSTER_RETRY = RetryOptions.newBuilder()
+      .setInitialInterval(Duration.ofMillis(200))
+      .setBackoffCoefficient(2)
+      .setMaximumInterval(Duration.ofSeconds(5))
+      .setDoNotRetry(JoinFailures.NON_RETRYABLE)
+      .build();
+  static final ActivityOptions DESCRIBE = options(Duration.ofSeconds(10), Duration.ofMinutes(2));
+  static final ActivityOptions PROMOTE_VOTER = options(Duration.ofSeconds(60), Duration.ofMinutes(5));
+  static final ActivityOptions SET_STATE = options(Duration.ofSeconds(30), Duration.ofMinutes(5));
+  static final ActivityOptions BROADCAST = options(Duration.ofSeconds(60), Duration.ofMinutes(5));
+  /** The shortest catch-up wait a group gets, even when the deadline is (almost) past. */
+  private static final long MIN_WAIT_MILLIS = 1_000;
+
+  private final Map<Integer, GroupPromotion> groups = new TreeMap<>();
+  private long nodeId;
+  private PromoteOptions options = PromoteOptions.defaults();
+  private String phase = PromotePhase.DESCRIBE;
+  private boolean paused;
+  private boolean promoteNow;
+  private boolean done;
+  private long startedAtMillis;
+  private long updatedAtMillis;
+  private String outcome = "";
+
+  @Override
+  public PromoteResult promote(PromoteInput input) {
+    nodeId = input.nodeId();
+    options = PromoteOptions.effective(input.options());
+    startedAtMillis = Workflow.currentTimeMillis();
+    setPhase(PromotePhase.DESCRIBE);
+    log.info("node {}: promotion started (stabilization {} ms, catch-up deadline {} ms, voter limit {})", nodeId,
+        options.stabilizationMillis(), options.catchUpDeadlineMillis(), options.maxVoters());
+
+    MemberState member;
+    try {
+      member = membership(DESCRIBE, "describe node " + nodeId).describeMember(new MemberInput(nodeId));
+    } catch (ActivityFailure e) {
+      return fail("describe failed: " + JoinWorkflowImpl.describe(e), "", ClusterSnapshot.empty());
+    }
+    if (!member.nodeState().equals("LEARNER") && !member.nodeState().equals("ACTIVE")) {
+      return fail("node " + nodeId + " is " + member.nodeState() + "; only a LEARNER or ACTIVE node is promoted",
+          member.nodeState(), ClusterSnapshot.empty());
+    }
+    for (GroupRole g : member.groups()) {
+      setGroup(g.groupId(), PromotePhase.GROUP_PENDING, "");
+    }
+
+    setPhase(PromotePhase.GROUPS);
+    WorkflowSemaphore slots = Workflow.newWorkflowSemaphore(options.fanOut());
+    List<Promise<Void>> chains = new ArrayList<>();
+    for (GroupRole g : member.groups()) {
+      chains.add(Async.procedure(() -> promoteGroup(g, slots)));
+    }
+    Promise.allOf(chains).get();
+
+    List<String> problems = new ArrayList<>();
+    for (GroupPromotion g : groups.values()) {
+      if (g.state().equals(PromotePhase.GROUP_LEARNER) && !g.detail().startsWith(LIMIT_REACHED)) {
+        problems.add("group " + g.groupId() + ": " + g.detail());
+      }
+    }
+    boolean success = problems.isEmpty();
+
+    setPhase(PromotePhase.PERSIST);
+    // Routing is published either way (the voters that did get promoted are real); the node
+    // becomes ACTIVE only when every group ended as intended, and never from DRAINING or
+    // DECOMMISSIONED (a leave that started meanwhile wins).
+    ClusterSnapshot persisted;
+    try {
+      persisted = membership(SET_STATE, "persist node " + nodeId + (success ? " as ACTIVE" : "") + " with routing")
+          .setMemberState(new MemberStateInput(nodeId, success ? "ACTIVE" : "LEARNER", List.of("LEARNER", "ACTIVE")));
+    } catch (ActivityFailure e) {
+      problems.add("persist failed: " + JoinWorkflowImpl.describe(e));
+      return fail(String.join("; ", problems), member.nodeState(), ClusterSnapshot.empty());
+    }
+
+    setPhase(PromotePhase.BROADCAST);
+    try {
+      BroadcastResult broadcast = join(BROADCAST, "broadcast topology after promoting node " + nodeId)
+          .broadcast(new BroadcastInput(nodeId, member.listenAddr()));
+      if (broadcast != null && broadcast.unreachable() != null && !broadcast.unreachable().isEmpty()) {
+        log.warn("node {}: topology version {} not delivered to {}", nodeId, broadcast.version(),
+            broadcast.unreachable());
+      }
+    } catch (ActivityFailure e) {
+      // Receivers catch up from any later, higher-versioned update; the promotion itself is done.
+      log.warn("node {}: broadcast after promotion failed: {}", nodeId, JoinWorkflowImpl.describe(e));
+    }
+
+    String nodeState = stateOf(persisted, nodeId, member.nodeState());
+    long voters = groups.values().stream().filter(g -> g.state().equals(PromotePhase.GROUP_VOTER)).count();
+    if (success) {
+      outcome = "voter in " + voters + " of " + groups.size() + " groups; node " + nodeState;
+      setPhase(PromotePhase.DONE);
+    } else {
+      outcome = "voter in " + voters + " of " + groups.size() + " groups; " + String.join("; ", problems);
+      setPhase(PromotePhase.FAILED);
+    }
+    done = true;
+    log.info("node {}: promotion finished: {}", nodeId, outcome);
+    return new PromoteResult(success, success ? "" : String.join("; ", problems), nodeState,
+        List.copyOf(groups.values()), persisted);
+  }
+
+  static final String LIMIT_REACHED = "voter limit";
+
+  private void promoteGroup(GroupRole role, WorkflowSemaphore slots) {
+    int group = role.groupId();
+    if (role.role().equals(GroupRole.VOTER)) {
+      setGroup(group, PromotePhase.GROUP_VOTER, "");
+      return;
+    }
+    if (!role.role().equals(GroupRole.LEARNER)) {
+      setGroup(group, PromotePhase.GROUP_LEARNER, "node " + nodeId + " is not a member of group " + group);
+      return;
+    }
+    setGroup(group, PromotePhase.GROUP_CATCHING_UP, "");
+    slots.acquire();
+    try {
+      join(awaitOptions(), "await learner node " + nodeId + " in group " + group)
+          .awaitLearner(new GroupInput(nodeId, group));
+    } catch (ActivityFailure e) {
+      String why = e.getCause() instanceof TimeoutFailure
+          ? "not caught up within the catch-up deadline of " + options.catchUpDeadlineMillis() + " ms"
+          : "not caught up: " + JoinWorkflowImpl.describe(e);
+      setGroup(group, PromotePhase.GROUP_LEARNER, why);
+      return;
+    } finally {
+      slots.release();
+    }
+
+    setGroup(group, PromotePhase.GROUP_STABILIZING, "");
+    if (options.stabilizationMillis() > 0 && !promoteNow) {
+      // Detached and never cancelled: promoteNow leaves it pending instead (see the class doc).
+      List<Promise<Void>> window = new ArrayList<>(1);
+      Workflow.newDetachedCancellationScope(() -> window.add(Workflow.newTimer(
+          Duration.ofMillis(options.stabilizationMillis()),
+          TimerOptions.newBuilder().setSummary("stabilization window of group " + group).build()))).run();
+      Workflow.await(() -> window.get(0).isCompleted() || promoteNow);
+    }
+    Workflow.await(() -> !paused);
+
+    slots.acquire();
+    try {
+      GroupStep step = membership(PROMOTE_VOTER, "promote node " + nodeId + " to voter of group " + group)
+          .promoteVoter(new PromoteVoterInput(nodeId, group, options.maxVoters()));
+      if (step.voters().contains(nodeId)) {
+        setGroup(group, PromotePhase.GROUP_VOTER, "");
+      } else {
+        setGroup(group, PromotePhase.GROUP_LEARNER, LIMIT_REACHED + " of " + options.maxVoters() + " reached (voters "
+            + step.voters() + ")");
+      }
+    } catch (ActivityFailure e) {
+      setGroup(group, PromotePhase.GROUP_LEARNER, "promotion failed: " + JoinWorkflowImpl.describe(e));
+    } finally {
+      slots.release();
+    }
+  }
+
+  @Override
+  public void pause() {
+    paused = true;
+    touch();
+  }
+
+  @Override
+  public void resume() {
+    paused = false;
+    touch();
+  }
+
+  @Override
+  public void promoteNow() {
+    promoteNow = true;
+    touch();
+  }
+
+  @Override
+  public PromoteProgress progress() {
+    return new PromoteProgress(nodeId, phase, paused, promoteNow, startedAtMillis, updatedAtMillis,
+        List.copyOf(groups.values()), outcome, done);
+  }
+
+  private PromoteResult fail(String error, String nodeState, ClusterSnapshot cluster) {
+    outcome = "failed: " + error;
+    setPhase(PromotePhase.FAILED);
+    done = true;
+    log.warn("node {}: promotion failed: {}", nodeId, error);
+    return new PromoteResult(false, error, nodeState, List.copyOf(groups.values()), cluster);
+  }
+
+  private ActivityOptions awaitOptions() {
+    long left = startedAtMillis + options.catchUpDeadlineMillis() - Workflow.currentTimeMillis();
+    Duration bound = Duration.ofMillis(Math.max(MIN_WAIT_MILLIS, left));
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(bound)
+        .setScheduleToCloseTimeout(bound)
+        .setHeartbeatTimeout(Duration.ofSeconds(10))
+        .setRetryOptions(CLUSTER_RETRY)
+        .setCancellationType(ActivityCancellationType.ABANDON)
+        .build();
+  }
+
+  private static String stateOf(ClusterSnapshot cluster, long nodeId, String fallback) {
+    if (cluster == null || cluster.nodes() == null) {
+      return fallback;
+    }
+    return cluster.nodes().stream().filter(n -> n.nodeId() == nodeId).map(ClusterSnapshot.NodeInfo::state)
+        .findFirst().orElse(fallback);
+  }
+
+  private void touch() {
+    updatedAtMillis = Workflow.currentTimeMillis();
+  }
+
+  private void setPhase(String newPhase) {
+    phase = newPhase;
+    touch();
+    Workflow.upsertTypedSearchAttributes(JoinSearchAttributes.PHASE.valueSet("promote-" + newPhase));
+    Workflow.setCurrentDetails(details());
+  }
+
+  private void setGroup(int group, String state, String detail) {
+    touch();
+    groups.put(group, new GroupPromotion(group, state, detail, updatedAtMillis));
+    Workflow.setCurrentDetails(details());
+  }
+
+  /** A one-line summary for the UI, e.g. "groups: 3/9 voter; stabilizing: 2; paused". */
+  private String details() {
+    Map<String, List<Integer>> byState = new TreeMap<>();
+    for (GroupPromotion g : groups.values()) {
+      byState.computeIfAbsent(g.state(), s -> new ArrayList<>()).add(g.groupId());
+    }
+    StringBuilder out = new StringBuilder(phase).append(": node ").append(nodeId);
+    if (!groups.isEmpty()) {
+      out.append(", ").append(byState.getOrDefault(PromotePhase.GROUP_VOTER, List.of()).size()).append('/')
+          .append(groups.size()).append(" voter");
+    }
+    for (Map.Entry<String, List<Integer>> e : byState.entrySet()) {
+      if (!e.getKey().equals(PromotePhase.GROUP_VOTER)) {
+        out.append("; ").append(e.getKey()).append(": ").append(e.getValue().size());
+      }
+    }
+    if (paused) {
+      out.append("; paused");
+    }
+    return out.toString();
+  }
+
+  private static MembershipActivities membership(ActivityOptions base, String summary) {
+    return Workflow.newActivityStub(MembershipActivities.class,
+        ActivityOptions.newBuilder(base).setSummary(summary).build());
+  }
+
+  private static JoinActivities join(ActivityOptions base, String summary) {
+    return Workflow.newActivityStub(JoinActivities.class, ActivityOptions.newBuilder(base).setSummary(summary).build());
+  }
+
+  static ActivityOptions options(Duration startToClose, Duration scheduleToClose) {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(startToClose)
+        .setScheduleToCloseTimeout(scheduleToClose)
+        .setRetryOptions(CLUSTER_RETRY)
+        .setCancellationType(ActivityCancellationType.ABANDON)
+        .build();
+  }
+}

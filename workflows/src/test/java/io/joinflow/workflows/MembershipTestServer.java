@@ -1,0 +1,75 @@
+package io.joinflow.workflows;
+
+import io.temporal.api.enums.v1.IndexedValueType;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.testing.TestEnvironmentOptions;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerOptions;
+
+/**
+ * An in-memory, time-skipping Temporal server with a worker running the promotion and leave
+ * workflows against the given activities, with the join's search attributes registered.
+ */
+final class MembershipTestServer implements AutoCloseable {
+  private final TestWorkflowEnvironment env;
+  private final WorkflowClient client;
+
+  MembershipTestServer(JoinActivities join, MembershipActivities membership) {
+    // A fixed identity keeps the host name out of the committed history fixtures.
+    env = TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
+        .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setIdentity(JoinTestServer.IDENTITY).build())
+        .build());
+    env.registerSearchAttribute(JoinSearchAttributes.NODE_ID.getName(), IndexedValueType.INDEXED_VALUE_TYPE_INT);
+    env.registerSearchAttribute(JoinSearchAttributes.PHASE.getName(), IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+    Worker worker = env.newWorker(JoinWorkflow.TASK_QUEUE, WorkerOptions.newBuilder()
+        .setDefaultDeadlockDetectionTimeout(JoinTestServer.DEADLOCK_DETECTION_MILLIS)
+        .build());
+    worker.registerWorkflowImplementationTypes(PromoteWorkflowImpl.class, LeaveWorkflowImpl.class);
+    worker.registerActivitiesImplementations(join, membership);
+    env.start();
+    client = env.getWorkflowClient();
+  }
+
+  static String promoteId() {
+    return PromoteWorkflow.workflowId(ScriptedJoinActivities.CLUSTER_ID, ScriptedJoinActivities.NODE);
+  }
+
+  static String leaveId() {
+    return LeaveWorkflow.workflowId(ScriptedJoinActivities.CLUSTER_ID, ScriptedJoinActivities.NODE);
+  }
+
+  PromoteWorkflow newPromote() {
+    return client.newWorkflowStub(PromoteWorkflow.class, WorkflowOptions.newBuilder()
+        .setTaskQueue(JoinWorkflow.TASK_QUEUE).setWorkflowId(promoteId()).build());
+  }
+
+  LeaveWorkflow newLeave() {
+    return client.newWorkflowStub(LeaveWorkflow.class, WorkflowOptions.newBuilder()
+        .setTaskQueue(JoinWorkflow.TASK_QUEUE).setWorkflowId(leaveId()).build());
+  }
+
+  static PromoteInput promoteInput(PromoteOptions options) {
+    return new PromoteInput(ScriptedJoinActivities.NODE, ScriptedJoinActivities.CLUSTER_ID, options);
+  }
+
+  static LeaveInput leaveInput() {
+    return new LeaveInput(ScriptedJoinActivities.NODE, ScriptedJoinActivities.CLUSTER_ID, 4);
+  }
+
+  WorkflowExecutionHistory history(String workflowId) {
+    return client.fetchHistory(workflowId);
+  }
+
+  TestWorkflowEnvironment env() {
+    return env;
+  }
+
+  @Override
+  public void close() {
+    env.close();
+  }
+}
