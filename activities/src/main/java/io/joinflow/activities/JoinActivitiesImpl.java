@@ -1,5 +1,7 @@
 package io.joinflow.activities;
 
+import static io.joinflow.activities.NodeAdminFailures.rpc;
+
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.joinflow.proto.HostPort;
@@ -8,7 +10,6 @@ import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.DropGroupRequest;
-import io.joinflow.proto.v1.GetClusterViewRequest;
 import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.HandshakeRequest;
@@ -22,7 +23,6 @@ import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
-import io.joinflow.proto.v1.ProposeMetadataRequest;
 import io.joinflow.proto.v1.PutJoinRecord;
 import io.joinflow.proto.v1.RemoveNode;
 import io.joinflow.proto.v1.SetNodeState;
@@ -549,13 +549,11 @@ public final class JoinActivitiesImpl implements JoinActivities {
   // ---- shared ----
 
   private ClusterView clusterView() {
-    return rpc(() -> pool.call("cluster view", stub -> stub.getClusterView(GetClusterViewRequest.getDefaultInstance())));
+    return rpc(pool::clusterView);
   }
 
   private MetadataResult propose(Batch.Builder batch) {
-    ProposeMetadataRequest request = ProposeMetadataRequest.newBuilder()
-        .setCommand(MetadataCommand.newBuilder().setBatch(batch)).build();
-    return rpc(() -> pool.call("propose metadata", stub -> stub.proposeMetadata(request)));
+    return rpc(() -> pool.propose(batch));
   }
 
   private MetadataCommand.Builder joinRecord(long nodeId, String workflowId, String phase, String outcome) {
@@ -620,16 +618,4 @@ public final class JoinActivitiesImpl implements JoinActivities {
     return NodeAdminFailures.of(status.withDescription(description));
   }
 
-  @FunctionalInterface
-  private interface Rpc<T> {
-    T run();
-  }
-
-  private static <T> T rpc(Rpc<T> call) {
-    try {
-      return call.run();
-    } catch (StatusRuntimeException e) {
-      throw NodeAdminFailures.of(e);
-    }
-  }
 }

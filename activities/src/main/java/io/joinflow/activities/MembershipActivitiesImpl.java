@@ -1,5 +1,7 @@
 package io.joinflow.activities;
 
+import static io.joinflow.activities.NodeAdminFailures.rpc;
+
 import static io.joinflow.activities.JoinActivitiesImpl.findNode;
 import static io.joinflow.activities.JoinActivitiesImpl.group;
 import static io.joinflow.activities.JoinActivitiesImpl.reject;
@@ -12,7 +14,6 @@ import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.DropGroupRequest;
-import io.joinflow.proto.v1.GetClusterViewRequest;
 import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.HandshakeRequest;
@@ -21,7 +22,6 @@ import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
-import io.joinflow.proto.v1.ProposeMetadataRequest;
 import io.joinflow.proto.v1.SetNodeState;
 import io.joinflow.proto.v1.SetRouting;
 import io.joinflow.proto.v1.TransferLeadershipRequest;
@@ -242,25 +242,11 @@ public final class MembershipActivitiesImpl implements MembershipActivities {
   }
 
   private ClusterView clusterView() {
-    return rpc(() -> pool.call("cluster view", stub -> stub.getClusterView(GetClusterViewRequest.getDefaultInstance())));
+    return rpc(pool::clusterView);
   }
 
   private MetadataResult propose(Batch.Builder batch) {
-    ProposeMetadataRequest request = ProposeMetadataRequest.newBuilder()
-        .setCommand(MetadataCommand.newBuilder().setBatch(batch)).build();
-    return rpc(() -> pool.call("propose metadata", stub -> stub.proposeMetadata(request)));
+    return rpc(() -> pool.propose(batch));
   }
 
-  @FunctionalInterface
-  private interface Rpc<T> {
-    T run();
-  }
-
-  private static <T> T rpc(Rpc<T> call) {
-    try {
-      return call.run();
-    } catch (StatusRuntimeException e) {
-      throw NodeAdminFailures.of(e);
-    }
-  }
 }

@@ -19,6 +19,15 @@ public final class NodeAdminFailures {
 
   private NodeAdminFailures() {}
 
+  /** Runs a NodeAdmin call; a status it ends with is thrown as the matching failure. */
+  public static <T> T rpc(java.util.function.Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (StatusRuntimeException e) {
+      throw of(e);
+    }
+  }
+
   /** The failure for a status a NodeAdmin call ended with. */
   public static ApplicationFailure of(StatusRuntimeException e) {
     return of(e.getStatus(), e);

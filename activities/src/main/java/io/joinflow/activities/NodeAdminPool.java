@@ -5,6 +5,12 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.proto.HostPort;
+import io.joinflow.proto.v1.Batch;
+import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.GetClusterViewRequest;
+import io.joinflow.proto.v1.MetadataCommand;
+import io.joinflow.proto.v1.MetadataResult;
+import io.joinflow.proto.v1.ProposeMetadataRequest;
 import io.joinflow.proto.v1.NodeAdminGrpc;
 import io.joinflow.proto.v1.NodeAdminGrpc.NodeAdminBlockingStub;
 import java.time.Duration;
@@ -165,6 +171,18 @@ public final class NodeAdminPool implements AutoCloseable {
   }
 
   /** Closes every channel, waiting briefly for calls in flight. */
+  /** Group 0 and every group's live state, through any reachable node. */
+  public ClusterView clusterView() {
+    return call("cluster view", stub -> stub.getClusterView(GetClusterViewRequest.getDefaultInstance()));
+  }
+
+  /** Appends one all-or-nothing batch to group 0, through any reachable node. */
+  public MetadataResult propose(Batch.Builder batch) {
+    ProposeMetadataRequest request = ProposeMetadataRequest.newBuilder()
+        .setCommand(MetadataCommand.newBuilder().setBatch(batch)).build();
+    return call("propose metadata", stub -> stub.proposeMetadata(request));
+  }
+
   @Override
   public void close() {
     closed = true;

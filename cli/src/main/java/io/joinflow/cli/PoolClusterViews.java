@@ -6,14 +6,13 @@ import io.grpc.StatusRuntimeException;
 import io.joinflow.activities.NodeAdminPool;
 import io.joinflow.gateway.ClusterViewSource;
 import io.joinflow.proto.v1.ClusterView;
-import io.joinflow.proto.v1.GetClusterViewRequest;
 
 /** The gateway's view of the cluster, read through whichever configured node answers. */
 record PoolClusterViews(NodeAdminPool pool) implements ClusterViewSource {
   @Override
   public ClusterView view() throws StatusException {
     try {
-      return pool.call("cluster view", stub -> stub.getClusterView(GetClusterViewRequest.getDefaultInstance()));
+      return pool.clusterView();
     } catch (StatusRuntimeException e) {
       throw e.getStatus().asException();
     } catch (RuntimeException e) {

@@ -101,18 +101,9 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
       throw Status.UNAVAILABLE.withDescription("the cluster is not bootstrapped yet").asException();
     }
     String workflowId = JoinWorkflow.workflowId(clusterId, request.getNodeId());
-    WorkflowOptions wfOptions = WorkflowOptions.newBuilder()
-        .setWorkflowId(workflowId)
-        .setTaskQueue(JoinWorkflow.TASK_QUEUE)
-        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
-        .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
-        .setTypedSearchAttributes(SearchAttributes.newBuilder()
-            .set(JoinSearchAttributes.NODE_ID, request.getNodeId())
-            .set(JoinSearchAttributes.PHASE, "validate")
-            .build())
-        .setStaticSummary("join node " + Long.toUnsignedString(request.getNodeId()) + " at "
-            + request.getListenAddr() + " into cluster " + Long.toUnsignedString(clusterId))
-        .build();
+    WorkflowOptions wfOptions = startOptions(workflowId, request.getNodeId(), "validate",
+        "join node " + Long.toUnsignedString(request.getNodeId()) + " at "
+            + request.getListenAddr() + " into cluster " + Long.toUnsignedString(clusterId));
     JoinInput input = new JoinInput(request.getNodeId(), request.getListenAddr(),
         request.getWireVersion() == 0 ? 1 : request.getWireVersion(), clusterId, options);
     WorkflowExecution execution;
@@ -151,18 +142,9 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
    */
   void startPromotion(long clusterId, long nodeId) {
     String workflowId = PromoteWorkflow.workflowId(clusterId, nodeId);
-    WorkflowOptions wfOptions = WorkflowOptions.newBuilder()
-        .setWorkflowId(workflowId)
-        .setTaskQueue(JoinWorkflow.TASK_QUEUE)
-        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
-        .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
-        .setTypedSearchAttributes(SearchAttributes.newBuilder()
-            .set(JoinSearchAttributes.NODE_ID, nodeId)
-            .set(JoinSearchAttributes.PHASE, "promote-describe")
-            .build())
-        .setStaticSummary("promote node " + Long.toUnsignedString(nodeId) + " to voter in cluster "
-            + Long.toUnsignedString(clusterId))
-        .build();
+    WorkflowOptions wfOptions = startOptions(workflowId, nodeId, "promote-describe",
+        "promote node " + Long.toUnsignedString(nodeId) + " to voter in cluster "
+            + Long.toUnsignedString(clusterId));
     try {
       WorkflowExecution e = WorkflowClient.start(client.newWorkflowStub(PromoteWorkflow.class, wfOptions)::promote,
           new PromoteInput(nodeId, clusterId, promoteOptions));
@@ -191,18 +173,9 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
       throw Status.UNAVAILABLE.withDescription("the cluster is not bootstrapped yet").asException();
     }
     String workflowId = LeaveWorkflow.workflowId(clusterId, request.getNodeId());
-    WorkflowOptions wfOptions = WorkflowOptions.newBuilder()
-        .setWorkflowId(workflowId)
-        .setTaskQueue(JoinWorkflow.TASK_QUEUE)
-        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
-        .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
-        .setTypedSearchAttributes(SearchAttributes.newBuilder()
-            .set(JoinSearchAttributes.NODE_ID, request.getNodeId())
-            .set(JoinSearchAttributes.PHASE, "leave-plan")
-            .build())
-        .setStaticSummary("decommission node " + Long.toUnsignedString(request.getNodeId()) + " of cluster "
-            + Long.toUnsignedString(clusterId))
-        .build();
+    WorkflowOptions wfOptions = startOptions(workflowId, request.getNodeId(), "leave-plan",
+        "decommission node " + Long.toUnsignedString(request.getNodeId()) + " of cluster "
+            + Long.toUnsignedString(clusterId));
     WorkflowExecution execution;
     try {
       execution = WorkflowClient.start(client.newWorkflowStub(LeaveWorkflow.class, wfOptions)::leave,
@@ -278,7 +251,8 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   private static PromotionProgress promotion(WorkflowStub stub, long nodeId) throws StatusException {
     try {
       PromoteProgress p = stub.query("progress", PromoteProgress.class);
-      return JoinResponses.toProto(p, stub.getExecution().getWorkflowId(), stub.getExecution().getRunId());
+      WorkflowExecution execution = stub.describe().getExecution();
+      return JoinResponses.toProto(p, execution.getWorkflowId(), execution.getRunId());
     } catch (WorkflowNotFoundException e) {
       throw Status.NOT_FOUND.withDescription("no promotion of node " + nodeId + " is known").asException();
     }
@@ -298,7 +272,8 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
       try {
         WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
         io.joinflow.workflows.JoinProgress p = stub.query("progress", io.joinflow.workflows.JoinProgress.class);
-        b.setRunId(stub.getExecution().getRunId())
+        // A stub made from an id alone learns its run only by asking.
+        b.setRunId(stub.describe().getExecution().getRunId())
             .setPhase(p.phase())
             .setStartedAtMillis(p.startedAtMillis())
             .setUpdatedAtMillis(p.updatedAtMillis())
@@ -331,5 +306,23 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     } catch (StatusException e) {
       out.onError(e);
     }
+  }
+
+  /**
+   * Options every workflow this gateway starts shares: the workflow id is per node, and a
+   * repeated request attaches to the running workflow (USE_EXISTING) instead of racing it.
+   */
+  private static WorkflowOptions startOptions(String workflowId, long nodeId, String phase, String summary) {
+    return WorkflowOptions.newBuilder()
+        .setWorkflowId(workflowId)
+        .setTaskQueue(JoinWorkflow.TASK_QUEUE)
+        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+        .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+        .setTypedSearchAttributes(SearchAttributes.newBuilder()
+            .set(JoinSearchAttributes.NODE_ID, nodeId)
+            .set(JoinSearchAttributes.PHASE, phase)
+            .build())
+        .setStaticSummary(summary)
+        .build();
   }
 }
