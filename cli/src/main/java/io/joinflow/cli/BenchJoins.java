@@ -1,0 +1,399 @@
+package io.joinflow.cli;
+
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.joinflow.node.Node;
+import io.joinflow.node.NodeConfig;
+import io.joinflow.node.NodeStartException;
+import io.joinflow.node.membership.MembershipOps;
+import io.joinflow.proto.HostPort;
+import io.joinflow.proto.v1.Batch;
+import io.joinflow.proto.v1.JoinResponse;
+import io.joinflow.proto.v1.MetadataCommand;
+import io.joinflow.proto.v1.RemoveNode;
+import io.joinflow.workflows.PromoteWorkflow;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.client.WorkflowNotFoundException;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import org.apache.ratis.protocol.RaftPeer;
+
+/**
+ * Joins fresh empty nodes into one running {@link DevCluster} in each {@link BenchMode}, and
+ * takes them out again afterwards, so every mode meets the same cluster: the seed as the only
+ * voter of every group, no learners, the same topology.
+ *
+ * <p>Nodes get ids from 2 up on the cluster's port scheme (node i on base+10i). An id is never
+ * used twice: a retired node's Ratis peer id may still sit in a leader's caches, and a port may
+ * still be held by a node that is closing. The baselines drive the seed's {@link MembershipOps}
+ * directly, which serialises changes per group on the seed, as it does for the NodeAdmin calls
+ * of the workflow's activities.
+ */
+final class BenchJoins implements AutoCloseable {
+  private static final Duration CATCH_UP_TIMEOUT = Duration.ofMinutes(2);
+  private static final long CLOSE_WAIT_SECONDS = 30;
+
+  private final DevCluster cluster;
+  private final DevCluster.Settings settings;
+  private final Node seed;
+  private final ExecutorService chores;
+  private final LongSupplier ids;
+
+  /**
+   * The result of one batch of simultaneous joins.
+   *
+   * @param callMs per-group calls by name ({@link #ADD_LEARNER}, {@link #AWAIT_CAUGHT_UP}): each
+   *     call's latency; for the workflow, its activities' schedule-to-close times
+   * @param cpuBusy the share of the machine's cores this process kept busy during the batch
+   *     (0..1; NaN where the JVM cannot tell): near 1, the batch was bound by the CPU
+   * @param historyEvents per workflow join, the events in its history (Temporal allows 51,200)
+   */
+  record Outcome(double totalMs, List<Double> joinMs, List<String> failures, List<JoinTimeline> timelines,
+                 Map<String, List<Double>> callMs, double cpuBusy, List<Integer> historyEvents) {
+    boolean succeeded() {
+      return failures.isEmpty();
+    }
+  }
+
+  static final String ADD_LEARNER = "addLearner";
+  static final String AWAIT_CAUGHT_UP = "awaitCaughtUp";
+  /** The workflow's activity names for the same two per-group calls. */
+  private static final Map<String, String> ACTIVITY_CALLS = Map.of("addLearner", ADD_LEARNER,
+      "awaitLearner", AWAIT_CAUGHT_UP);
+
+  private final Map<String, List<Double>> calls = new ConcurrentHashMap<>();
+
+  /**
+   * @param settings the settings the cluster was started with
+   * @param ids node ids for the joining nodes: from 2 up, never one twice on the same ports
+   */
+  BenchJoins(DevCluster cluster, DevCluster.Settings settings, LongSupplier ids) {
+    this.cluster = cluster;
+    this.settings = settings;
+    this.ids = ids;
+    this.seed = cluster.nodes().get(0);
+    this.chores = Executors.newFixedThreadPool(8, daemon("bench-chores"));
+  }
+
+  /** Starts {@code count} empty nodes, a few at a time; their start is not measured. */
+  List<Node> startNodes(int count) throws NodeStartException, InterruptedException {
+    List<Future<Node>> starting = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      NodeConfig config = config(ids.getAsLong());
+      starting.add(chores.submit(() -> Node.start(config)));
+    }
+    List<Node> started = new ArrayList<>();
+    NodeStartException failure = null;
+    for (Future<Node> f : starting) {
+      try {
+        started.add(f.get());
+      } catch (ExecutionException e) {
+        failure = e.getCause() instanceof NodeStartException n ? n
+            : new NodeStartException(String.valueOf(e.getCause().getMessage()), e.getCause());
+      }
+    }
+    if (failure != null) {
+      closeAll(started);
+      throw failure;
+    }
+    return started;
+  }
+
+  private NodeConfig config(long id) {
+    int admin = settings.portBase() + 10 * (int) id;
+    return new NodeConfig(id, new HostPort("127.0.0.1", admin), new HostPort("127.0.0.1", admin + 1),
+        settings.dataDir().resolve("node-" + id), false, settings.dataGroups(), settings.raft());
+  }
+
+  /**
+   * Joins every node at the same moment and waits for all of them. The batch time runs from
+   * that moment to the last join's end; each join's time from its own start to its end.
+   */
+  Outcome join(BenchMode mode, List<Node> nodes) throws InterruptedException {
+    calls.clear();
+    ExecutorService runners = Executors.newFixedThreadPool(nodes.size(), daemon("bench-join"));
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Timed>> running = new ArrayList<>();
+      for (Node node : nodes) {
+        running.add(runners.submit(() -> {
+          go.await();
+          long start = System.nanoTime();
+          try {
+            JoinResponse response = joinOne(mode, node);
+            long end = System.nanoTime();
+            if (response != null && !response.getSuccess()) {
+              return new Timed(node, start, end, response, "node " + node.nodeId() + ": " + response.getError());
+            }
+            return new Timed(node, start, end, response, null);
+          } catch (Exception e) {
+            return new Timed(node, start, System.nanoTime(), null, "node " + node.nodeId() + ": " + describe(e));
+          }
+        }));
+      }
+      long cpu0 = processCpuNanos();
+      long t0 = System.nanoTime();
+      go.countDown();
+      long last = t0;
+      List<Double> joinMs = new ArrayList<>();
+      List<String> failures = new ArrayList<>();
+      List<Timed> done = new ArrayList<>();
+      for (Future<Timed> f : running) {
+        Timed t;
+        try {
+          t = f.get();
+        } catch (ExecutionException e) {
+          failures.add(describe(e.getCause()));
+          continue;
+        }
+        last = Math.max(last, t.end());
+        if (t.failure() == null) {
+          joinMs.add(millis(t.end() - t.start()));
+          done.add(t);
+        } else {
+          failures.add(t.failure());
+        }
+      }
+      double cpuBusy = cpu0 < 0 ? Double.NaN
+          : (processCpuNanos() - cpu0) / (double) ((last - t0) * Runtime.getRuntime().availableProcessors());
+      List<Integer> historyEvents = new ArrayList<>();
+      List<JoinTimeline> timelines = timelines(done, historyEvents);
+      Map<String, List<Double>> callMs = new LinkedHashMap<>();
+      calls.forEach((k, v) -> callMs.put(k, List.copyOf(v)));
+      for (JoinTimeline t : timelines) {
+        for (JoinTimeline.Step step : t.steps()) {
+          String call = ACTIVITY_CALLS.get(step.activity());
+          if (call != null) {
+            callMs.computeIfAbsent(call, k -> new ArrayList<>()).add((double) step.durationMs());
+          }
+        }
+      }
+      return new Outcome(millis(last - t0), joinMs, failures, timelines, callMs, cpuBusy, historyEvents);
+    } finally {
+      runners.shutdownNow();
+    }
+  }
+
+  private record Timed(Node node, long start, long end, JoinResponse response, String failure) {}
+
+  /** @return the gateway's answer for a workflow join, null for a baseline */
+  private JoinResponse joinOne(BenchMode mode, Node node) throws Exception {
+    return switch (mode) {
+      case WORKFLOW -> cluster.join(node, line -> { });
+      case DIRECT -> {
+        direct(node);
+        yield null;
+      }
+      case SEQUENTIAL -> {
+        sequential(node);
+        yield null;
+      }
+    };
+  }
+
+  /**
+   * Every group at once, with no bound: the least time the substrate needs is one group's
+   * change and catch-up, as long as the groups do not wait for each other.
+   */
+  private void direct(Node node) throws Exception {
+    ExecutorService groups = Executors.newFixedThreadPool(settings.dataGroups() + 1,
+        daemon("bench-direct-" + node.nodeId()));
+    try {
+      List<Future<Void>> perGroup = new ArrayList<>();
+      for (int g = 0; g <= settings.dataGroups(); g++) {
+        int group = g;
+        perGroup.add(groups.submit(() -> {
+          addLearner(node, group);
+          awaitCaughtUp(node, group);
+          return null;
+        }));
+      }
+      for (Future<Void> f : perGroup) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof Exception c ? c : e;
+        }
+      }
+    } finally {
+      groups.shutdownNow();
+    }
+  }
+
+  private void sequential(Node node) throws IOException {
+    for (int g = 0; g <= settings.dataGroups(); g++) {
+      addLearner(node, g);
+    }
+    for (int g = 0; g <= settings.dataGroups(); g++) {
+      awaitCaughtUp(node, g);
+    }
+  }
+
+  private void addLearner(Node node, int group) throws IOException {
+    long start = System.nanoTime();
+    seed.membership().addLearner(seed.groupId(group), node.self(), candidates(group));
+    record(ADD_LEARNER, start);
+  }
+
+  private void awaitCaughtUp(Node node, int group) throws IOException {
+    long start = System.nanoTime();
+    seed.membership().awaitCaughtUp(seed.groupId(group), node.self(), candidates(group), CATCH_UP_TIMEOUT);
+    record(AWAIT_CAUGHT_UP, start);
+  }
+
+  private void record(String call, long startNanos) {
+    calls.computeIfAbsent(call, k -> Collections.synchronizedList(new ArrayList<>()))
+        .add(millis(System.nanoTime() - startNanos));
+  }
+
+  private Collection<RaftPeer> candidates(int group) {
+    return seed.candidates(seed.localMetadata(), group);
+  }
+
+  /** Each workflow join's timeline from its history, read after the clock stopped. */
+  private List<JoinTimeline> timelines(List<Timed> done, List<Integer> historyEvents) {
+    List<JoinTimeline> out = new ArrayList<>();
+    for (Timed t : done) {
+      if (t.response() == null || t.response().getWorkflowId().isEmpty()) {
+        continue;
+      }
+      try {
+        List<HistoryEvent> events = cluster.temporal().client()
+            .fetchHistory(t.response().getWorkflowId(), t.response().getRunId()).getEvents();
+        historyEvents.add(events.size());
+        out.add(JoinTimeline.of(events));
+      } catch (RuntimeException e) {
+        // The timeline only explains the number; the join itself was measured.
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Takes the nodes out of every group and out of the topology, then closes them, so the next
+   * mode meets the cluster this one met. Learners left behind would make the leader
+   * replicate to ever more peers, and a closed node left in the topology would make every later
+   * join's broadcast wait for it.
+   *
+   * @return what could not be undone (empty when the cluster is back to its state before)
+   */
+  List<String> retire(List<Node> nodes) throws InterruptedException {
+    List<String> problems = new ArrayList<>();
+    stopPromotions(nodes);
+    List<Future<?>> removals = new ArrayList<>();
+    for (Node node : nodes) {
+      for (int g = 0; g <= settings.dataGroups(); g++) {
+        int group = g;
+        removals.add(chores.submit(() ->
+            seed.membership().remove(seed.groupId(group), node.self(), candidates(group))));
+      }
+    }
+    for (Future<?> f : removals) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        problems.add("removing a learner failed: " + describe(e.getCause()));
+      }
+    }
+    Batch.Builder evict = Batch.newBuilder();
+    for (Node node : nodes) {
+      evict.addCommands(MetadataCommand.newBuilder().setRemoveNode(RemoveNode.newBuilder().setNodeId(node.nodeId())));
+    }
+    try {
+      seed.propose(MetadataCommand.newBuilder().setBatch(evict).build());
+    } catch (StatusException e) {
+      problems.add("evicting nodes from the topology failed: " + describe(e));
+    }
+    closeAll(nodes);
+    for (Node node : nodes) {
+      DevCluster.deleteRecursively(node.config().dataDir());
+    }
+    return problems;
+  }
+
+  /**
+   * Ends the promotions that successful workflow joins started (the benchmark measures joins):
+   * a promotion left running would compete with the next repetition for the CPU and for the
+   * groups' configurations. Their stabilization window keeps them from changing anything first.
+   */
+  private void stopPromotions(List<Node> nodes) {
+    long clusterId = seed.identity().clusterId();
+    for (Node node : nodes) {
+      try {
+        cluster.temporal().client().newUntypedWorkflowStub(PromoteWorkflow.workflowId(clusterId, node.nodeId()))
+            .terminate("the benchmark measures joins only");
+      } catch (WorkflowNotFoundException e) {
+        // a baseline join, or a workflow join that did not succeed: nothing was started
+      } catch (RuntimeException e) {
+        // already closed, or Temporal is busy: the held window still keeps it from acting
+      }
+    }
+  }
+
+  private static void closeAll(List<Node> nodes) throws InterruptedException {
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    for (Node n : nodes) {
+      closing.add(n.closeAsync());
+    }
+    try {
+      CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      // Closing goes on in the background; a closing node holds only ports no later node uses.
+    }
+  }
+
+  @Override
+  public void close() {
+    chores.shutdownNow();
+  }
+
+  /** CPU time of this whole process (every thread), or -1 where the JVM does not report it. */
+  private static long processCpuNanos() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
+  }
+
+  static double millis(long nanos) {
+    return Math.round(nanos / 100_000.0) / 10.0;
+  }
+
+  static String describe(Throwable t) {
+    if (t instanceof StatusRuntimeException s) {
+      return s.getStatus().getCode() + " " + s.getStatus().getDescription();
+    }
+    if (t instanceof StatusException s) {
+      return s.getStatus().getCode() + " " + s.getStatus().getDescription();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+
+  private static ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,75 @@
+package io.joinflow.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code joinflow bench} itself, in process, with the smallest setting that still has every kind of point. */
+class BenchCommandIT {
+
+  @Test
+  @Timeout(value = 60)
+  void shouldMeasureEveryModeAndWriteTheResults(@TempDir Path dir) throws Exception {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new BenchCommand());
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    Path results = dir.resolve("results.json");
+    // node ids 2..7: one joining node per mode at the first point, two at the second
+    int base = Ports.freeBase(80);
+
+    long started = System.nanoTime();
+    int exit = cli.execute("--groups", "1", "--concurrent", "2", "--reps", "1", "--warmup", "0",
+        "--port-base", String.valueOf(base), "--out", results.toString(), "--data-dir", dir.resolve("data").toString());
+
+    System.out.println(out);
+    System.out.println(err);
+    assertThat(exit).as(err.toString()).isZero();
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(60));
+    JsonNode json = new ObjectMapper().readTree(results.toFile());
+    assertThat(json.get("all_joins_succeeded").asBoolean()).isTrue();
+    assertThat(json.at("/machine/cores").asInt()).isPositive();
+    JsonNode points = json.get("points");
+    assertThat(points).hasSize(2);
+    assertThat(points.get(0).get("label").asText()).isEqualTo("groups=1");
+    assertThat(points.get(1).get("label").asText()).isEqualTo("concurrent=2 @8g");
+    for (JsonNode p : points) {
+      int joins = p.get("concurrent").asInt();
+      for (String mode : new String[] {"workflow", "direct", "sequential"}) {
+        JsonNode m = p.at("/modes/" + mode);
+        assertThat(m.at("/batch_ms/count").asInt()).as(mode).isEqualTo(1);
+        assertThat(m.at("/batch_ms/median").asDouble()).as(mode).isPositive();
+        assertThat(m.at("/join_ms/count").asInt()).as(mode).isEqualTo(joins);
+        assertThat(m.at("/join_ms/max").asDouble()).as(mode).isPositive()
+            .isLessThanOrEqualTo(m.at("/batch_ms/max").asDouble());
+        assertThat(m.get("failures")).as(mode).isEmpty();
+        int calls = joins * (p.get("groups").asInt() + 1);
+        assertThat(m.at("/per_group_call_ms/addLearner/count").asInt()).as(mode).isEqualTo(calls);
+        assertThat(m.at("/per_group_call_ms/addLearner/median").asDouble()).as(mode).isPositive();
+        assertThat(m.at("/per_group_call_ms/awaitCaughtUp/count").asInt()).as(mode).isEqualTo(calls);
+        assertThat(m.get("cpu_busy").asDouble()).as(mode).isPositive();
+      }
+      assertThat(p.at("/modes/workflow/steps_median_ms/addLearner").asDouble()).isPositive();
+      assertThat(p.at("/modes/workflow/max_history_events").asInt()).isGreaterThan(6 * (p.get("groups").asInt() + 1));
+      assertThat(p.at("/ratios/workflow_direct").asDouble()).isPositive();
+      assertThat(p.at("/ratios/workflow_sequential").asDouble()).isPositive();
+      assertThat(p.get("problems")).isEmpty();
+    }
+    assertThat(json.get("targets")).hasSize(4);
+    assertThat(json.get("targets").findValuesAsText("status")).containsOnly("not measured");
+    assertThat(out.toString()).contains("groups=1").contains("concurrent=2 @8g").contains("WF/DIRECT")
+        .contains("results written to");
+    assertThat(err.toString()).contains("groups=1: rep 1/1 workflow");
+  }
+}
