@@ -36,7 +36,14 @@ import io.joinflow.proto.v1.TopologyUpdate;
 import io.joinflow.proto.v1.TopologyUpdateAck;
 import io.joinflow.proto.v1.TransferLeadershipRequest;
 import io.joinflow.proto.v1.TransferLeadershipResponse;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -55,6 +62,9 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
 
   /** How long one leadership transfer may take (≈80 ms measured; elections take ≈0.5 s). */
   private static final java.time.Duration TRANSFER_TIMEOUT = java.time.Duration.ofSeconds(5);
+
+  /** Reads of group confs for cluster views; blocking RPCs, bounded and shared by the JVM's nodes. */
+  private static final ExecutorService GROUP_READS = groupReads();
 
   private final Node node;
 
@@ -103,10 +113,25 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     for (int i = 0; i < ClusterIds.VSHARDS && state.getDataGroups() > 0; i++) {
       view.addVshardToGroup(ClusterIds.groupOfVshard(i, state.getDataGroups()));
     }
+    // One round trip to each group's leader; made at once, so a view of many groups costs
+    // about as much as a view of one.
+    List<CompletableFuture<GroupView>> groups = new ArrayList<>();
     for (int g = 0; g <= state.getDataGroups(); g++) {
-      view.addGroups(groupView(state, g));
+      int group = g;
+      groups.add(CompletableFuture.supplyAsync(() -> groupView(state, group), GROUP_READS));
     }
+    groups.forEach(g -> view.addGroups(g.join()));
     return view.build();
+  }
+
+  private static ExecutorService groupReads() {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(16, 16, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+      Thread t = new Thread(r, "cluster-view-read");
+      t.setDaemon(true);
+      return t;
+    });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
   }
 
   private GroupView groupView(MetadataState state, int group) {
@@ -175,6 +200,20 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     return new Target(state, node.groupId(group), peer, node.candidates(state, group));
   }
 
+  /**
+   * Like {@link #target}, for a call polled many times a second while learners catch up: from
+   * this node's own copy of group 0 when it knows the node and the group, so the polls do not
+   * each read group 0 through its leader.
+   */
+  private Target progressTarget(int group, long nodeId) throws StatusException {
+    MetadataState local = node.localMetadata();
+    if (nodeId != 0 && group <= local.getDataGroups()
+        && io.joinflow.node.raft.MetadataApplier.findNode(local, nodeId) != null) {
+      return new Target(local, node.groupId(group), node.peerOf(local, nodeId), node.candidates(local, group));
+    }
+    return target(group, nodeId);
+  }
+
   @Override
   public void hostGroup(HostGroupRequest request, StreamObserver<HostGroupResponse> out) {
     answer("host group", out, () -> {
@@ -240,7 +279,7 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   @Override
   public void learnerProgress(LearnerProgressRequest request, StreamObserver<LearnerProgressResponse> out) {
     answer("learner progress", out, () -> {
-      Target t = target(request.getGroupId(), request.getNodeId());
+      Target t = progressTarget(request.getGroupId(), request.getNodeId());
       MembershipOps.Progress p = node.membership().learnerProgress(t.groupId(), t.peer(), t.candidates(),
           request.getTargetIndex());
       return LearnerProgressResponse.newBuilder()
