@@ -80,8 +80,8 @@ public final class BenchCommand implements Callable<Integer> {
   int warmup;
 
   @Option(names = "--fan-out", defaultValue = "" + JoinOptions.DEFAULT_FAN_OUT,
-      description = "Groups one workflow join works on at once (default: ${DEFAULT-VALUE}, the workflow's"
-          + " default). The direct baseline always works on all groups at once.")
+      description = "Learner additions one workflow join makes at once (default: ${DEFAULT-VALUE}, the"
+          + " workflow's default). The direct baseline always works on all groups at once.")
   int fanOut;
 
   @Option(names = "--out", defaultValue = "bench-results.json",

@@ -31,7 +31,7 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
   /**
    * What was asked for.
    *
-   * @param fanOut groups one workflow join works on at once (the direct baseline has no bound)
+   * @param fanOut learner additions one workflow join makes at once (the direct baseline has no bound)
    */
   record Plan(List<Integer> groups, List<Integer> concurrent, int concurrentGroups, int reps, int warmup,
               int fanOut, boolean baselines) {}

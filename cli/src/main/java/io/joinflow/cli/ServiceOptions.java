@@ -17,7 +17,7 @@ final class ServiceOptions {
   long deadlineSeconds;
 
   @Option(names = "--fan-out", defaultValue = "16",
-      description = "Per-group steps in flight at once (default: ${DEFAULT-VALUE}).")
+      description = "Learner additions (one per group) one join makes at once (default: ${DEFAULT-VALUE}).")
   int fanOut;
 
   /**

@@ -4,7 +4,7 @@ package io.joinflow.workflows;
  * Tunables of one join.
  *
  * @param deadlineMillis the whole join's deadline; past it, the join compensates
- * @param fanOut how many per-group steps run at once
+ * @param fanOut how many groups get their learner added at once (waiting for the learners is not bounded)
  */
 public record JoinOptions(long deadlineMillis, int fanOut) {
   public static final long DEFAULT_DEADLINE_MILLIS = 120_000;

@@ -50,8 +50,22 @@ public class JoinWorkflowImpl implements JoinWorkflow {
 
   /** The {@code getVersion} change id guarding the order and shape of the steps. */
   public static final String STEPS_CHANGE_ID = "join-steps";
-  /** The newest version of the steps; the first published one is 1. */
-  public static final int STEPS_VERSION = 1;
+  /**
+   * The newest version of the steps.
+   * <ol>
+   *   <li>A group chain holds its fan-out slot through awaitLearner, and a group's removal is
+   *       registered for compensation when its chain starts.
+   *   <li>The slot is released once addLearner returns, so the bound covers the configuration
+   *       changes, and waiting for the learners (mostly for the leader's next heartbeat) no
+   *       longer holds back the next groups. Every group's removal is registered before the
+   *       first chain starts: a join run again after its first run was lost (the embedded
+   *       server is not durable) must also undo learners that run added in groups this run
+   *       never reached. Removal is state-based, so it costs nothing where there is no learner.
+   * </ol>
+   */
+  public static final int STEPS_VERSION = 2;
+  /** The first version with the fan-out bound on addLearner only and every removal registered up front. */
+  static final int ADD_ONLY_SLOTS_AND_FULL_UNDO = 2;
 
   private static final Logger log = Workflow.getLogger(JoinWorkflowImpl.class);
 
@@ -123,10 +137,11 @@ public class JoinWorkflowImpl implements JoinWorkflow {
   private ClusterSnapshot lastKnown = ClusterSnapshot.empty();
   private Promise<Void> deadline;
   private Promise<JoinResult> steps;
+  private int stepsVersion;
 
   @Override
   public JoinResult join(JoinInput input) {
-    int stepsVersion = Workflow.getVersion(STEPS_CHANGE_ID, Workflow.DEFAULT_VERSION, STEPS_VERSION);
+    stepsVersion = Workflow.getVersion(STEPS_CHANGE_ID, Workflow.DEFAULT_VERSION, STEPS_VERSION);
     this.input = input;
     this.options = effective(input.options());
     this.nodeId = input.nodeId();
@@ -244,10 +259,17 @@ public class JoinWorkflowImpl implements JoinWorkflow {
   }
 
   /**
-   * Runs every group's addLearner + awaitLearner chain, at most {@code fanOut} at once. The
-   * first chain that fails cancels the others so compensation starts without waiting for them.
+   * Runs every group's addLearner + awaitLearner chain, at most {@code fanOut} addLearner at
+   * once (before version 2: at most {@code fanOut} chains). The first chain that fails cancels
+   * the others so compensation starts without waiting for them.
    */
   private void joinGroups(int dataGroups) {
+    if (stepsVersion >= ADD_ONLY_SLOTS_AND_FULL_UNDO) {
+      for (int g = 0; g <= dataGroups; g++) {
+        int group = g;
+        saga.addCompensation(() -> removeLearner(group));
+      }
+    }
     WorkflowSemaphore slots = Workflow.newWorkflowSemaphore(options.fanOut());
     CancellationScope chainsScope = Workflow.newCancellationScope(() -> {
       for (int g = 0; g <= dataGroups; g++) {
@@ -266,18 +288,25 @@ public class JoinWorkflowImpl implements JoinWorkflow {
 
   private void joinGroup(int group, WorkflowSemaphore slots) {
     slots.acquire();
+    boolean holdingSlot = true;
     try {
       if (groupFailed) {
         // The failed chain's slot can reach a waiting chain before the cancellation does.
         throw new CanceledFailure("another group failed");
       }
-      // Registered before the call: addLearner may time out after changing the conf.
-      saga.addCompensation(() -> removeLearner(group));
+      if (stepsVersion < ADD_ONLY_SLOTS_AND_FULL_UNDO) {
+        // Registered before the call: addLearner may time out after changing the conf.
+        saga.addCompensation(() -> removeLearner(group));
+      }
       GroupInput groupInput = new GroupInput(nodeId, group);
       GroupStep added = change("addLearner of group " + group, () -> activities(ADD_LEARNER,
           "add learner node " + nodeId + " to group " + group).addLearner(groupInput));
       recordGroup(added);
       setGroup(group, JoinPhase.GROUP_LEARNER);
+      if (stepsVersion >= ADD_ONLY_SLOTS_AND_FULL_UNDO) {
+        slots.release();
+        holdingSlot = false;
+      }
       GroupStep caughtUp = step("awaitLearner of group " + group, () -> activities(AWAIT_LEARNER,
           "wait for node " + nodeId + " to catch up in group " + group).awaitLearner(groupInput));
       recordGroup(caughtUp);
@@ -286,7 +315,9 @@ public class JoinWorkflowImpl implements JoinWorkflow {
       groupFailed = true;
       throw e;
     } finally {
-      slots.release();
+      if (holdingSlot) {
+        slots.release();
+      }
     }
   }
 

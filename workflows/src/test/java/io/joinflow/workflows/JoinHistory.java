@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /** The activity events of a join's history, decoded: which step, which group, in what order. */
 final class JoinHistory {
@@ -74,6 +75,16 @@ final class JoinHistory {
    * addLearner closed unsuccessfully) outstanding at one point of the history.
    */
   int maxGroupChainsInFlight() {
+    return maxOutstanding(a -> a.type().equals("addLearner"), c -> c.activity().type().equals("awaitLearner")
+        || (c.activity().type().equals("addLearner") && c.eventType() != EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED));
+  }
+
+  /** The largest number of activities of {@code type} scheduled and not yet closed at one point. */
+  int maxInFlight(String type) {
+    return maxOutstanding(a -> a.type().equals(type), c -> c.activity().type().equals(type));
+  }
+
+  private int maxOutstanding(Predicate<Activity> opens, Predicate<Closed> closes) {
     Map<Long, Activity> byId = new HashMap<>();
     scheduled.forEach(a -> byId.put(a.scheduledEventId(), a));
     Map<Long, Closed> closedByEvent = new HashMap<>();
@@ -82,12 +93,11 @@ final class JoinHistory {
     int max = 0;
     for (HistoryEvent e : events) {
       Activity started = byId.get(e.getEventId());
-      if (started != null && started.type().equals("addLearner")) {
+      if (started != null && opens.test(started)) {
         max = Math.max(max, ++inFlight);
       }
       Closed c = closedByEvent.get(e.getEventId());
-      if (c != null && (c.activity().type().equals("awaitLearner")
-          || (c.activity().type().equals("addLearner") && c.eventType() != EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED))) {
+      if (c != null && closes.test(c)) {
         inFlight--;
       }
     }

@@ -12,9 +12,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Writes the history fixtures that {@link JoinReplayTest} replays, by running the real
- * {@link JoinWorkflowImpl} against {@link ScriptedJoinActivities}. The fixtures are the record
- * of what published workflow code did: a change that no longer replays them is a bug in the
- * change, not a reason to regenerate. So this only writes when asked explicitly:
+ * {@link JoinWorkflowImpl} against {@link ScriptedJoinActivities}, named after the current
+ * version of the steps. The fixtures are the record of what published workflow code did: a
+ * change that no longer replays them is a bug in the change, not a reason to regenerate. So
+ * this only writes when asked explicitly, and never over an existing file:
  *
  * <pre>mvn -pl workflows test -Dtest=JoinHistoryFixturesTest -Djoinflow.histories.write=true</pre>
  *
@@ -22,9 +23,15 @@ import org.junit.jupiter.api.Test;
  */
 class JoinHistoryFixturesTest {
   static final String WRITE_PROPERTY = "joinflow.histories.write";
+  // Written by version 1 of the steps.
   static final String SUCCESS = "join-success-8-groups.json";
   static final String RETRIED = "join-add-learner-retried-after-leader-change.json";
   static final String COMPENSATED = "join-compensated.json";
+  // Written by the current version; a new version adds its own files beside the old ones.
+  static final String CURRENT = "join-v" + JoinWorkflowImpl.STEPS_VERSION + "-";
+  static final String CURRENT_SUCCESS = CURRENT + "success-8-groups.json";
+  static final String CURRENT_RETRIED = CURRENT + "add-learner-retried-after-leader-change.json";
+  static final String CURRENT_COMPENSATED = CURRENT + "compensated.json";
 
   @BeforeEach
   void onlyWhenAsked() {
@@ -38,7 +45,7 @@ class JoinHistoryFixturesTest {
     try (JoinTestServer server = new JoinTestServer(cluster)) {
       JoinResult result = server.newJoin().join(ScriptedJoinActivities.input(JoinOptions.defaults()));
       assertThat(result.success()).isTrue();
-      write(SUCCESS, server);
+      write(CURRENT_SUCCESS, server);
     }
   }
 
@@ -50,7 +57,7 @@ class JoinHistoryFixturesTest {
     try (JoinTestServer server = new JoinTestServer(cluster)) {
       JoinResult result = server.newJoin().join(ScriptedJoinActivities.input(JoinOptions.defaults()));
       assertThat(result.success()).isTrue();
-      write(RETRIED, server);
+      write(CURRENT_RETRIED, server);
     }
   }
 
@@ -63,13 +70,17 @@ class JoinHistoryFixturesTest {
       JoinResult result = server.newJoin().join(ScriptedJoinActivities.input(new JoinOptions(120_000, 4)));
       assertThat(result.success()).isFalse();
       assertThat(result.error()).startsWith("addLearner of group 5 failed");
-      write(COMPENSATED, server);
+      write(CURRENT_COMPENSATED, server);
     }
   }
 
   private static void write(String name, JoinTestServer server) throws IOException {
     Path dir = Path.of(System.getProperty("basedir", "."), "src", "test", "resources", "histories");
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve(name), server.history().toJson(true) + "\n", StandardCharsets.UTF_8);
+    Path file = dir.resolve(name);
+    // A fixture records what published code did; it is never rewritten. A change to the steps
+    // bumps STEPS_VERSION, which names new files.
+    assertThat(file).as("committed fixture " + name + " is kept as it is").doesNotExist();
+    Files.writeString(file, server.history().toJson(true) + "\n", StandardCharsets.UTF_8);
   }
 }
