@@ -36,6 +36,8 @@ import io.joinflow.workflows.JoinPhase;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -91,6 +93,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
   public ValidateResult validate(ValidateInput input) {
     long nodeId = input.nodeId();
     String addr = checkAddress(nodeId, input.listenAddr());
+    checkResolvable(addr);
     if (input.wireVersion() != WIRE_VERSION) {
       throw reject(Status.FAILED_PRECONDITION, "unsupported wire_version " + input.wireVersion()
           + "; this cluster speaks " + WIRE_VERSION);
@@ -100,26 +103,24 @@ public final class JoinActivitiesImpl implements JoinActivities {
     NodeRecord existing = findNode(view, nodeId);
     if (existing != null && !existing.getAddr().equals(addr)) {
       // NodeDB's text, kept verbatim: operators and scripts recognise it.
-      throw reject(Status.ALREADY_EXISTS, "node_id " + nodeId + " already registered with different address "
+      throw reject(Status.ALREADY_EXISTS, "node_id " + Long.toUnsignedString(nodeId) + " already registered with different address "
           + existing.getAddr() + " (request: " + addr + ")");
     }
     for (NodeRecord other : view.getNodesList()) {
       if (other.getNodeId() != nodeId && other.getAddr().equals(addr)) {
-        throw reject(Status.ALREADY_EXISTS, "listen_addr " + addr + " is already used by node " + other.getNodeId());
+        throw reject(Status.ALREADY_EXISTS, "listen_addr " + addr + " is already used by node "
+            + Long.toUnsignedString(other.getNodeId()));
       }
     }
     HandshakeResponse hs = handshake(nodeId, addr, view.getClusterId());
     if (hs.getWireVersion() != 0 && hs.getWireVersion() != WIRE_VERSION) {
-      throw reject(Status.FAILED_PRECONDITION, "node " + nodeId + " at " + addr + " speaks wire_version "
+      throw reject(Status.FAILED_PRECONDITION, "node " + Long.toUnsignedString(nodeId) + " at " + addr + " speaks wire_version "
           + hs.getWireVersion() + "; this cluster speaks " + WIRE_VERSION);
     }
     boolean alreadyJoined = false;
     if (existing != null) {
       if (!existing.getIncarnation().equals(hs.getIncarnation())) {
-        // W10: same id and address but a new data dir. Its old log is gone, so it must not be
-        // taken for the node that joined before.
-        LOG.warn("node {}: registered with incarnation {} but {} answers with {}; not treating it as joined",
-            nodeId, existing.getIncarnation(), addr, hs.getIncarnation());
+        checkReincarnation(view, existing, addr, hs.getIncarnation());
       } else if ((existing.getState() == NodeState.LEARNER || existing.getState() == NodeState.ACTIVE)
           && missingGroups(view, nodeId).isEmpty()) {
         alreadyJoined = true;
@@ -148,6 +149,74 @@ public final class JoinActivitiesImpl implements JoinActivities {
     return hp.toString();
   }
 
+  /**
+   * The host of an address other nodes will dial must resolve, and not to the wildcard address
+   * (a name or spelling such as {@code 0} can stand for it). Not resolving is taken as final:
+   * a join that retries against a name nobody can dial would only hold its deadline.
+   */
+  static void checkResolvable(String addr) {
+    HostPort hp = HostPort.parse(addr);
+    InetAddress[] resolved;
+    try {
+      resolved = InetAddress.getAllByName(hp.host());
+    } catch (UnknownHostException e) {
+      throw reject(Status.INVALID_ARGUMENT, "invalid listen_addr '" + addr + "': host " + hp.host()
+          + " cannot be resolved; give a host name or IP address the cluster's nodes can resolve");
+    }
+    for (InetAddress a : resolved) {
+      if (a.isAnyLocalAddress()) {
+        throw reject(Status.INVALID_ARGUMENT, "invalid listen_addr '" + addr + "': " + hp.host() + " is "
+            + a.getHostAddress() + ", which means every interface and other nodes cannot dial;"
+            + " give an address they can reach");
+      }
+    }
+  }
+
+  /**
+   * W10: the node at the registered address answers with another incarnation, so it lost its
+   * data dir since it joined. Its old self may still hold a vote (or a learner seat that never
+   * catches up again); treating the newcomer as that node would give a vote back to an empty
+   * log, a Raft safety hazard, and re-adding it cannot be done behind the operator's back
+   * either: taking a vote away shrinks quorums and is the business of leave. So the join is
+   * refused, unchanged, until the old node is gone: decommissioned and in no group.
+   */
+  static void checkReincarnation(ClusterView view, NodeRecord existing, String addr, String incarnation) {
+    long nodeId = existing.getNodeId();
+    String id = Long.toUnsignedString(nodeId);
+    List<Integer> voterOf = new ArrayList<>();
+    List<Integer> learnerOf = new ArrayList<>();
+    for (GroupView g : view.getGroupsList()) {
+      if (g.getVotersList().contains(nodeId)) {
+        voterOf.add(g.getGroupId());
+      } else if (g.getLearnersList().contains(nodeId)) {
+        learnerOf.add(g.getGroupId());
+      }
+    }
+    if (existing.getState() == NodeState.DECOMMISSIONED && voterOf.isEmpty() && learnerOf.isEmpty()) {
+      LOG.info("node {}: decommissioned as incarnation {}; {} joins again as incarnation {}", id,
+          existing.getIncarnation(), addr, incarnation);
+      return;
+    }
+    requireLeaders(view, "cannot tell whether the old node " + id + " still holds a vote");
+    String held = !voterOf.isEmpty()
+        ? "is still a voter of group" + plural(voterOf) + join(voterOf)
+            + "; giving that vote to a node with an empty log would risk the groups' committed data"
+        : !learnerOf.isEmpty()
+            ? "is still a learner of group" + plural(learnerOf) + join(learnerOf)
+            : "is still " + existing.getState() + " in the topology";
+    String remedy = existing.getState() == NodeState.JOINING
+        ? "let the old node's join finish or compensate (see joinflow joins), decommission it with"
+            + " joinflow leave " + id + " if it joined, then join again"
+        : "remove the old node first with joinflow leave " + id + ", then join again";
+    throw reject(Status.FAILED_PRECONDITION, "node " + id + " at " + addr + " lost its data: it joined as"
+        + " incarnation " + existing.getIncarnation() + " but now answers as " + incarnation + ", and the old node "
+        + held + "; " + remedy);
+  }
+
+  private static String plural(List<Integer> groups) {
+    return groups.size() == 1 ? " " : "s ";
+  }
+
   /** 0.0.0.0 and the IPv6 unspecified address in any of its spellings (::, 0:0:0:0:0:0:0:0). */
   static boolean isWildcard(String host) {
     if (host.equals("0.0.0.0")) {
@@ -174,7 +243,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
     String addr = checkAddress(input.nodeId(), input.listenAddr());
     HandshakeResponse hs = handshake(input.nodeId(), addr, input.clusterId());
     if (hs.getRaftAddr().isEmpty() || hs.getIncarnation().isEmpty()) {
-      throw reject(Status.FAILED_PRECONDITION, "node " + input.nodeId() + " at " + addr
+      throw reject(Status.FAILED_PRECONDITION, "node " + Long.toUnsignedString(input.nodeId()) + " at " + addr
           + " did not report its raft address and incarnation; is it a joinflow node?");
     }
     if (!hs.getEmpty() && hs.getClusterId() == 0) {
@@ -198,17 +267,17 @@ public final class JoinActivitiesImpl implements JoinActivities {
     } catch (StatusRuntimeException e) {
       Status.Code code = e.getStatus().getCode();
       if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
-        throw NodeAdminFailures.of(Status.UNAVAILABLE.withDescription("node " + nodeId + " is not reachable at "
+        throw NodeAdminFailures.of(Status.UNAVAILABLE.withDescription("node " + Long.toUnsignedString(nodeId) + " is not reachable at "
             + addr + ": " + e.getStatus().getDescription() + "; is it running with --listen " + addr + "?").withCause(e));
       }
       throw NodeAdminFailures.of(e);
     }
     if (hs.getNodeId() != nodeId) {
-      throw reject(Status.FAILED_PRECONDITION, "the node at " + addr + " is node " + hs.getNodeId() + ", not "
-          + nodeId + "; check the address");
+      throw reject(Status.FAILED_PRECONDITION, "the node at " + addr + " is node " + Long.toUnsignedString(hs.getNodeId())
+          + ", not " + Long.toUnsignedString(nodeId) + "; check the address");
     }
     if (hs.getClusterId() != 0 && hs.getClusterId() != clusterId) {
-      throw reject(Status.FAILED_PRECONDITION, "node " + nodeId + " at " + addr + " belongs to cluster "
+      throw reject(Status.FAILED_PRECONDITION, "node " + Long.toUnsignedString(nodeId) + " at " + addr + " belongs to cluster "
           + Long.toUnsignedString(hs.getClusterId()) + ", not " + Long.toUnsignedString(clusterId)
           + "; wipe its data dir to move it");
     }
@@ -224,8 +293,13 @@ public final class JoinActivitiesImpl implements JoinActivities {
     ClusterView view = clusterView();
     NodeRecord existing = findNode(view, nodeId);
     Batch.Builder batch = Batch.newBuilder();
-    if (existing == null || !existing.getAddr().equals(addr)) {
-      // A different address is refused by group 0 itself, with NodeDB's message.
+    boolean readmit = existing != null && (existing.getState() == NodeState.DECOMMISSIONED
+        || !existing.getIncarnation().equals(input.incarnation()));
+    if (existing == null || !existing.getAddr().equals(addr) || readmit) {
+      // A different address is refused by group 0 itself, with NodeDB's message. A node that
+      // left (validate let it through only when it is in no group any more) starts over as
+      // JOINING with its current incarnation and raft address, or persist would never mark it
+      // a learner and its record would name a data dir that no longer exists.
       batch.addCommands(MetadataCommand.newBuilder().setUpsertNode(UpsertNode.newBuilder().setNode(
           NodeRecord.newBuilder().setNodeId(nodeId).setAddr(addr).setRaftAddr(input.raftAddr())
               .setState(NodeState.JOINING).setIncarnation(input.incarnation())
@@ -233,8 +307,8 @@ public final class JoinActivitiesImpl implements JoinActivities {
     }
     batch.addCommands(joinRecord(nodeId, input.workflowId(), JoinPhase.ADMIT, ""));
     MetadataResult r = propose(batch);
-    LOG.info("node {}: admitted as {} (topology version {})", nodeId,
-        existing == null ? NodeState.JOINING : existing.getState() + ", kept", r.getTopologyVersion());
+    LOG.info("node {}: admitted as {} (topology version {})", Long.toUnsignedString(nodeId),
+        existing == null || readmit ? NodeState.JOINING : existing.getState() + ", kept", r.getTopologyVersion());
   }
 
   // ---- 4. addLearner ----

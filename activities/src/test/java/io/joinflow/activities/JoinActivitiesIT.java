@@ -182,7 +182,10 @@ class JoinActivitiesIT {
     deleteRecursively(cluster.dataDir(id));
     Node reborn = cluster.startNode(id, false);
     assertThat(reborn.identity().incarnation()).isNotEqualTo(peer.incarnation());
-    assertThat(activities.validate(new ValidateInput(id, addr, 1, clusterId)).alreadyJoined()).isFalse();
+    ApplicationFailure refused = failure(() -> activities.validate(new ValidateInput(id, addr, 1, clusterId)));
+    assertThat(refused.getType()).isEqualTo(JoinFailures.FAILED_PRECONDITION);
+    assertThat(refused.getOriginalMessage()).startsWith("node 4 at " + addr + " lost its data")
+        .contains("still a learner of groups 0, 1, 2, 3, 4");
 
     // Its old self is a learner that will never catch up again; a listener that makes no
     // progress stalls every later configuration change of its groups, so take it out.
@@ -194,6 +197,8 @@ class JoinActivitiesIT {
       assertThat(cluster.conf(g).listenerIds()).as("learners of group %d", g).doesNotContain(id);
     }
     assertThat(nodeRecord(id)).isEmpty();
+    // With its old self gone, the node may join afresh.
+    assertThat(activities.validate(new ValidateInput(id, addr, 1, clusterId)).alreadyJoined()).isFalse();
   }
 
   @Test

@@ -61,6 +61,84 @@ class JoinActivitiesImplTest {
   }
 
   @Test
+  void shouldRejectHostsThatDoNotResolveOrResolveToTheWildcard() {
+    ApplicationFailure unknown = validateFails(4, "no-such-host.invalid:7100", 1);
+    assertThat(unknown.getType()).isEqualTo(JoinFailures.INVALID_ARGUMENT);
+    assertThat(unknown.isNonRetryable()).isTrue();
+    assertThat(unknown.getOriginalMessage()).isEqualTo("invalid listen_addr 'no-such-host.invalid:7100': host"
+        + " no-such-host.invalid cannot be resolved; give a host name or IP address the cluster's nodes can resolve");
+
+    ApplicationFailure zero = validateFails(4, "0:7100", 1);
+    assertThat(zero.getType()).isEqualTo(JoinFailures.INVALID_ARGUMENT);
+    assertThat(zero.getOriginalMessage()).isEqualTo("invalid listen_addr '0:7100': 0 is 0.0.0.0, which means every"
+        + " interface and other nodes cannot dial; give an address they can reach");
+
+    // Loopback and literal addresses resolve without asking anyone.
+    JoinActivitiesImpl.checkResolvable("127.0.0.1:7100");
+    JoinActivitiesImpl.checkResolvable("[::1]:7100");
+  }
+
+  private static NodeRecord registered(NodeState state) {
+    return NodeRecord.newBuilder().setNodeId(4).setAddr("h4:1").setState(state).setIncarnation("old").build();
+  }
+
+  private static ApplicationFailure reincarnationFails(ClusterView view, NodeRecord existing) {
+    return catchThrowableOfType(ApplicationFailure.class,
+        () -> JoinActivitiesImpl.checkReincarnation(view, existing, "h4:1", "new"));
+  }
+
+  @Test
+  void shouldRefuseANodeThatLostItsDiskWhileItsOldSelfHoldsAVote() {
+    ClusterView view = VIEW.toBuilder().setGroups(1, group(1, 1, List.of(1L, 4L), List.of())).build();
+
+    ApplicationFailure f = reincarnationFails(view, registered(NodeState.ACTIVE));
+
+    assertThat(f.getType()).isEqualTo(JoinFailures.FAILED_PRECONDITION);
+    assertThat(f.isNonRetryable()).isTrue();
+    assertThat(f.getOriginalMessage()).isEqualTo("node 4 at h4:1 lost its data: it joined as incarnation old but now"
+        + " answers as new, and the old node is still a voter of group 1; giving that vote to a node with an empty"
+        + " log would risk the groups' committed data; remove the old node first with joinflow leave 4, then join"
+        + " again");
+  }
+
+  @Test
+  void shouldRefuseANodeThatLostItsDiskWhileItsOldSelfIsALearnerOrStillJoining() {
+    ApplicationFailure learner = reincarnationFails(VIEW, registered(NodeState.LEARNER));
+    assertThat(learner.getType()).isEqualTo(JoinFailures.FAILED_PRECONDITION);
+    assertThat(learner.getOriginalMessage()).contains("the old node is still a learner of groups 0, 1;")
+        .endsWith("remove the old node first with joinflow leave 4, then join again");
+
+    ApplicationFailure joining = reincarnationFails(VIEW, registered(NodeState.JOINING));
+    assertThat(joining.getOriginalMessage()).endsWith("let the old node's join finish or compensate (see joinflow"
+        + " joins), decommission it with joinflow leave 4 if it joined, then join again");
+
+    ClusterView nowhere = VIEW.toBuilder().setGroups(0, group(0, 1, List.of(1L), List.of()))
+        .setGroups(1, group(1, 1, List.of(1L), List.of())).build();
+    ApplicationFailure listed = reincarnationFails(nowhere, registered(NodeState.LEARNER));
+    assertThat(listed.getOriginalMessage()).contains("the old node is still LEARNER in the topology;");
+  }
+
+  @Test
+  void shouldLetANodeThatLostItsDiskJoinOnceItsOldSelfWasDecommissioned() {
+    ClusterView nowhere = VIEW.toBuilder().setGroups(0, group(0, 1, List.of(1L), List.of()))
+        .setGroups(1, group(1, 1, List.of(1L), List.of())).build();
+
+    JoinActivitiesImpl.checkReincarnation(nowhere, registered(NodeState.DECOMMISSIONED), "h4:1", "new");
+
+    // Decommissioned but still in a configuration (a leave that did not finish): refused.
+    assertThat(reincarnationFails(VIEW, registered(NodeState.DECOMMISSIONED)).getOriginalMessage())
+        .contains("still a learner of groups 0, 1");
+  }
+
+  @Test
+  void shouldNameNodeIdsAbove2To63Unsigned() {
+    ApplicationFailure f = catchThrowableOfType(ApplicationFailure.class, () -> JoinActivitiesImpl.checkReincarnation(
+        VIEW, registered(NodeState.LEARNER).toBuilder().setNodeId(-1L).build(), "h4:1", "new"));
+    assertThat(f.getOriginalMessage()).startsWith("node 18446744073709551615 at h4:1 lost its data")
+        .endsWith("joinflow leave 18446744073709551615, then join again");
+  }
+
+  @Test
   void shouldRejectAnotherWireVersion() {
     ApplicationFailure f = validateFails(4, "127.0.0.1:7100", 2);
 

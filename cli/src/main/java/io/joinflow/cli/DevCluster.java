@@ -116,9 +116,22 @@ final class DevCluster implements AutoCloseable {
 
   /** Starts node {@code id} on its own ports and data dir (empty unless it is the seed). */
   Node startNode(long id, boolean bootstrap) throws NodeStartException {
-    int admin = settings.portBase() + 10 * (int) id;
+    return start(id, (int) id, settings.dataDir().resolve("node-" + id), bootstrap);
+  }
+
+  /**
+   * Starts node {@code id} on the ports of {@code slot} (any id, e.g. one above 2^63, or a
+   * second instance claiming an id already in use) with a data dir of its own.
+   */
+  Node startNode(long id, int slot, boolean bootstrap) throws NodeStartException {
+    return start(id, slot, settings.dataDir().resolve("node-" + Long.toUnsignedString(id) + "-slot-" + slot),
+        bootstrap);
+  }
+
+  private Node start(long id, int slot, Path dataDir, boolean bootstrap) throws NodeStartException {
+    int admin = settings.portBase() + 10 * slot;
     NodeConfig config = new NodeConfig(id, new HostPort("127.0.0.1", admin), new HostPort("127.0.0.1", admin + 1),
-        settings.dataDir().resolve("node-" + id), bootstrap, settings.dataGroups(), settings.raft());
+        dataDir, bootstrap, settings.dataGroups(), settings.raft());
     Node node = Node.start(config);
     nodes.add(node);
     return node;
@@ -134,6 +147,12 @@ final class DevCluster implements AutoCloseable {
   void stopNode(Node node) {
     nodes.remove(node);
     node.close();
+  }
+
+  /** Stops a started node on a background thread (Ratis takes seconds to close). */
+  CompletableFuture<Void> stopNodeAsync(Node node) {
+    nodes.remove(node);
+    return node.closeAsync();
   }
 
   /** Starts a stopped node again on its data dir and ports. */

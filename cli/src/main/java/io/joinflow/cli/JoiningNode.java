@@ -27,8 +27,8 @@ final class JoiningNode {
    */
   static JoinResponse join(Node node, List<String> gateways, Duration callTimeout, Consumer<String> log)
       throws InterruptedException, StatusException {
-    if (node.identity().clusterId() != 0) {
-      log.accept("node " + node.nodeId() + " already belongs to cluster "
+    if (node.identity().clusterId() != 0 && !removed(node)) {
+      log.accept("node " + Long.toUnsignedString(node.nodeId()) + " already belongs to cluster "
           + Long.toUnsignedString(node.identity().clusterId()) + "; not joining again");
       return null;
     }
@@ -42,6 +42,22 @@ final class JoiningNode {
       record(node, response);
     }
     return response;
+  }
+
+  /**
+   * True when the topology this node was told of does not describe this node's data dir: it
+   * lists no node with this id (a join that was compensated pushed it the topology without it)
+   * or one of another incarnation (the node this one replaces after a lost disk, removed with
+   * leave and pushed the result at the shared address). Such a node hosts no group and may
+   * join. A node that left keeps its incarnation and stays out.
+   */
+  static boolean removed(Node node) {
+    if (!node.hostedGroups().isEmpty()) {
+      return false;
+    }
+    String incarnation = node.identity().incarnation();
+    return node.localMetadata().getNodesList().stream().filter(n -> n.getNodeId() == node.nodeId())
+        .noneMatch(n -> n.getIncarnation().equals(incarnation));
   }
 
   /**

@@ -55,6 +55,16 @@ class NodeCommandTest {
   }
 
   @Test
+  void nodeIdBeyondUnsigned64BitsIsBadInput() {
+    int code = run("--node-id", "18446744073709551616", "--listen", "127.0.0.1:7101", "--data-dir", dir.toString());
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo("joinflow node: --node-id must be a non-zero unsigned 64-bit integer, not"
+        + " '18446744073709551616'" + System.lineSeparator());
+    assertThat(started).isEmpty();
+  }
+
+  @Test
   void malformedListenIsBadInput() {
     int code = run("--node-id", "1", "--listen", "127.0.0.1", "--data-dir", dir.toString());
 

@@ -41,6 +41,7 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.SearchAttributes;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -55,6 +56,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(JoinServiceImpl.class);
+
+  /** Memo of a join workflow: the normalized listen address the join was started for. */
+  static final String LISTEN_ADDR_MEMO = "listen_addr";
 
   private final WorkflowClient client;
   private final ClusterViewSource cluster;
@@ -90,8 +94,9 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     if (request.getNodeId() == 0) {
       throw Status.INVALID_ARGUMENT.withDescription("node_id must be non-zero").asException();
     }
+    String listenAddr;
     try {
-      HostPort.parse(request.getListenAddr());
+      listenAddr = HostPort.parse(request.getListenAddr()).toString();
     } catch (IllegalArgumentException e) {
       throw Status.INVALID_ARGUMENT.withDescription("invalid listen_addr '" + request.getListenAddr() + "': "
           + e.getMessage()).asException();
@@ -104,6 +109,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     WorkflowOptions wfOptions = startOptions(workflowId, request.getNodeId(), "validate",
         "join node " + Long.toUnsignedString(request.getNodeId()) + " at "
             + request.getListenAddr() + " into cluster " + Long.toUnsignedString(clusterId));
+    wfOptions = WorkflowOptions.newBuilder(wfOptions).setMemo(Map.of(LISTEN_ADDR_MEMO, listenAddr)).build();
     JoinInput input = new JoinInput(request.getNodeId(), request.getListenAddr(),
         request.getWireVersion() == 0 ? 1 : request.getWireVersion(), clusterId, options);
     WorkflowExecution execution;
@@ -113,8 +119,10 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
       LOG.warn("node {}: cannot start {}", request.getNodeId(), workflowId, e);
       throw Status.UNAVAILABLE.withDescription("cannot start the join workflow: " + e.getMessage()).asException();
     }
-    LOG.info("node {}: waiting for {} run {}", request.getNodeId(), workflowId, execution.getRunId());
     WorkflowStub stub = client.newUntypedWorkflowStub(workflowId, Optional.of(execution.getRunId()), Optional.empty());
+    requireSameAddress(stub, request.getNodeId(), listenAddr);
+    LOG.info("node {}: waiting for {} run {}", Long.toUnsignedString(request.getNodeId()), workflowId,
+        execution.getRunId());
     JoinResult result;
     try {
       long waitMs = options.deadlineMillis() + Duration.ofMinutes(2).toMillis();
@@ -133,6 +141,27 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
       startPromotion(clusterId, request.getNodeId());
     }
     return JoinResponses.toProto(result, workflowId, execution.getRunId());
+  }
+
+  /**
+   * A Join attaches to the node's running join (USE_EXISTING), whatever address the running one
+   * was started for. Two instances claiming one node id from two addresses must not share an
+   * answer: the first one started wins, and this one is refused before it changes anything.
+   */
+  private static void requireSameAddress(WorkflowStub stub, long nodeId, String listenAddr) throws StatusException {
+    Object running;
+    try {
+      running = stub.describe().getMemo(LISTEN_ADDR_MEMO, String.class);
+    } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
+      throw Status.UNAVAILABLE.withDescription("cannot read the running join of node " + Long.toUnsignedString(nodeId)
+          + ": " + e.getMessage() + "; call Join again").asException();
+    }
+    // A run started before the memo existed carries none: its address is checked by validate.
+    if (running != null && !running.equals(listenAddr)) {
+      throw Status.ALREADY_EXISTS.withDescription("node_id " + Long.toUnsignedString(nodeId) + " is already joining"
+          + " from " + running + " (request: " + listenAddr + "); one node id joins from one address: stop the"
+          + " other instance, or give this one another --node-id").asException();
+    }
   }
 
   /**

@@ -162,12 +162,12 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     answer("handshake", out, () -> {
       var id = node.identity();
       if (request.getExpectedNodeId() != 0 && request.getExpectedNodeId() != node.nodeId()) {
-        throw Status.FAILED_PRECONDITION.withDescription("this is node " + node.nodeId() + ", not "
-            + request.getExpectedNodeId() + "; check the address").asException();
+        throw Status.FAILED_PRECONDITION.withDescription("this is node " + Long.toUnsignedString(node.nodeId())
+            + ", not " + Long.toUnsignedString(request.getExpectedNodeId()) + "; check the address").asException();
       }
       if (request.getClusterId() != 0 && id.clusterId() != 0 && request.getClusterId() != id.clusterId()) {
-        throw Status.FAILED_PRECONDITION.withDescription("node " + node.nodeId() + " belongs to cluster "
-            + Long.toUnsignedString(id.clusterId()) + ", not " + Long.toUnsignedString(request.getClusterId())
+        throw Status.FAILED_PRECONDITION.withDescription("node " + Long.toUnsignedString(node.nodeId())
+            + " belongs to cluster " + Long.toUnsignedString(id.clusterId()) + ", not " + Long.toUnsignedString(request.getClusterId())
             + "; wipe its data dir to move it").asException();
       }
       var hosted = node.hostedGroups();

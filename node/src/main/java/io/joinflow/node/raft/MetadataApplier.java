@@ -82,7 +82,7 @@ public final class MetadataApplier {
     }
     NodeRecord existing = findNode(state, n.getNodeId());
     if (existing != null && !existing.getAddr().equals(n.getAddr()) && !u.getReplaceAddress()) {
-      return reject(state, Status.Code.ALREADY_EXISTS, "node_id " + n.getNodeId()
+      return reject(state, Status.Code.ALREADY_EXISTS, "node_id " + Long.toUnsignedString(n.getNodeId())
           + " already registered with different address " + existing.getAddr()
           + " (request: " + n.getAddr() + ")");
     }
@@ -90,7 +90,7 @@ public final class MetadataApplier {
       if (other.getNodeId() != n.getNodeId()
           && (other.getAddr().equals(n.getAddr()) || other.getRaftAddr().equals(n.getRaftAddr()))) {
         return reject(state, Status.Code.ALREADY_EXISTS, "address " + n.getAddr() + " (raft "
-            + n.getRaftAddr() + ") is already used by node " + other.getNodeId());
+            + n.getRaftAddr() + ") is already used by node " + Long.toUnsignedString(other.getNodeId()));
       }
     }
     if (n.equals(existing)) {
