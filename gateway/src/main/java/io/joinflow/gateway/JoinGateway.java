@@ -16,8 +16,10 @@ public final class JoinGateway implements AutoCloseable {
   private final Server server;
   private final ExecutorService executor;
   private final HealthStatusManager health = new HealthStatusManager();
+  private final JoinServiceImpl service;
 
   private JoinGateway(HostPort listen, JoinServiceImpl service) throws IOException {
+    this.service = service;
     // Join calls block until their workflow finishes: bound how many wait at once.
     this.executor = Executors.newFixedThreadPool(64, r -> {
       Thread t = new Thread(r, "join-gateway");
@@ -46,13 +48,21 @@ public final class JoinGateway implements AutoCloseable {
     return server.getPort();
   }
 
+  /**
+   * Stops serving. Join calls still waiting for their workflow are answered UNAVAILABLE ("call
+   * Join again to attach to it"); the workflows go on.
+   */
   @Override
   public void close() {
     health.enterTerminalState();
-    server.shutdownNow();
+    server.shutdown();
+    service.stopWaiting();
     try {
-      server.awaitTermination(5, TimeUnit.SECONDS);
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
     } catch (InterruptedException e) {
+      server.shutdownNow();
       Thread.currentThread().interrupt();
     }
     executor.shutdownNow();
