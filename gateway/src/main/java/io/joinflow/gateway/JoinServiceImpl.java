@@ -36,12 +36,14 @@ import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowException;
+import io.temporal.client.WorkflowExecutionDescription;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.SearchAttributes;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -321,7 +323,12 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
         WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
         io.joinflow.workflows.JoinProgress p = stub.query("progress", io.joinflow.workflows.JoinProgress.class);
         // A stub made from an id alone learns its run only by asking.
-        b.setRunId(stub.describe().getExecution().getRunId())
+        WorkflowExecutionDescription d = stub.describe();
+        Object recovered = d.getMemo(JoinRecovery.MEMO_KEY, String.class);
+        if (recovered != null) {
+          b.setRecovered(recovered.toString());
+        }
+        b.setRunId(d.getExecution().getRunId())
             .setPhase(p.phase())
             .setStartedAtMillis(p.startedAtMillis())
             .setUpdatedAtMillis(p.updatedAtMillis())
@@ -357,10 +364,37 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   }
 
   /**
+   * Starts again every join group 0 records as pending whose workflow no longer exists (see
+   * {@link JoinRecovery}). A recovered join that succeeds starts the node's promotion, as a
+   * successful Join does.
+   *
+   * @return the joins started again
+   * @throws StatusException UNAVAILABLE when the cluster or Temporal cannot be asked; scanning
+   *     again later is safe
+   */
+  List<JoinRecovery.RecoveredJoin> recoverLostJoins() throws StatusException {
+    List<JoinRecovery.RecoveredJoin> recovered = new JoinRecovery(client, cluster, options).run();
+    for (JoinRecovery.RecoveredJoin r : recovered) {
+      client.newUntypedWorkflowStub(r.workflowId(), Optional.of(r.runId()), Optional.empty())
+          .getResultAsync(JoinResult.class)
+          .whenComplete((result, failure) -> {
+            if (failure != null) {
+              LOG.warn("node {}: no result of recovered {}: {}", r.nodeId(), r.workflowId(), failure.toString());
+            } else if (result.success()) {
+              startPromotion(r.clusterId(), r.nodeId());
+            } else {
+              LOG.info("node {}: recovered {} ended without joining: {}", r.nodeId(), r.workflowId(), result.error());
+            }
+          });
+    }
+    return recovered;
+  }
+
+  /**
    * Options every workflow this gateway starts shares: the workflow id is per node, and a
    * repeated request attaches to the running workflow (USE_EXISTING) instead of racing it.
    */
-  private static WorkflowOptions startOptions(String workflowId, long nodeId, String phase, String summary) {
+  static WorkflowOptions startOptions(String workflowId, long nodeId, String phase, String summary) {
     return WorkflowOptions.newBuilder()
         .setWorkflowId(workflowId)
         .setTaskQueue(JoinWorkflow.TASK_QUEUE)
