@@ -14,6 +14,7 @@ import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.JoinProgress;
 import io.joinflow.proto.v1.JoinRecord;
+import io.joinflow.proto.v1.JoinRequest;
 import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.JoinServiceGrpc;
 import io.joinflow.proto.v1.NodeRecord;
@@ -62,6 +63,9 @@ class JoinDurabilityIT {
   private static final long JOINING = 4;
   private static final Duration HOLD_WAIT = Duration.ofSeconds(60);
   private static final Duration ANSWER_WAIT = Duration.ofMinutes(2);
+  /** Room for a lost task's 10 s timeout on a busy machine. */
+  private static final long WORKER_CRASH_DEADLINE_MS = 45_000;
+  private static final long RESTART_DEADLINE_MS = 20_000;
 
   private DevCluster cluster;
   private Path dir;
@@ -70,16 +74,22 @@ class JoinDurabilityIT {
   private final List<String> clientLog = Collections.synchronizedList(new ArrayList<>());
 
   @BeforeEach
-  void start() throws Exception {
+  void makeDir() throws Exception {
     dir = Files.createTempDirectory("joinflow-durability-it");
-    // No stabilization window: nodes 2 and 3 become voters right after joining, so each test
-    // starts from three voters per group with nothing running. One group at a time: while a
-    // worker holds a checkpoint no other step of the join is in flight, so killing it loses
-    // exactly the held task. (addLearner, persist and the other changing steps have no heartbeat
-    // timeout: a worker dying in one of them delays the join by that step's start-to-close
-    // timeout, 30-60 s, which a test with parallel groups would hit at random.)
+  }
+
+  /**
+   * Starts the cluster with this join deadline. No stabilization window: nodes 2 and 3 become
+   * voters right after joining, so each test starts from three voters per group with nothing
+   * running. One group at a time: while a worker holds a checkpoint no other step of the join
+   * is in flight, so killing it loses exactly the held task. (addLearner, persist and the other
+   * changing steps have no heartbeat timeout: a worker dying in one of them delays the join by
+   * that step's start-to-close timeout, 30-60 s, which a test with parallel groups would hit at
+   * random.)
+   */
+  private void startCluster(long deadlineMillis) throws Exception {
     cluster = DevCluster.start(new DevCluster.Settings(3, DATA_GROUPS, Ports.freeBase(60), dir,
-        new JoinOptions(45_000, 1)).withPromoteOptions(new PromoteOptions(0, 30_000, 0, 16)),
+        new JoinOptions(deadlineMillis, 1)).withPromoteOptions(new PromoteOptions(0, 30_000, 0, 16)),
         line -> System.out.println("[dev] " + line));
     gatewayChannel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
     awaitPromoted(2);
@@ -104,6 +114,7 @@ class JoinDurabilityIT {
 
   @Test
   void shouldFinishTheJoinOnAnotherWorkerWhenItsWorkerDiesMidActivity() throws Exception {
+    startCluster(WORKER_CRASH_DEADLINE_MS);
     WorkerCheckpoint awaiting = WorkerCheckpoint.beforeActivity("awaitLearner");
     Run run = joinKillingTheWorkerAt(awaiting);
 
@@ -123,6 +134,7 @@ class JoinDurabilityIT {
 
   @Test
   void shouldFinishTheJoinOnAnotherWorkerWhenItsWorkerDiesMidWorkflowTask() throws Exception {
+    startCluster(WORKER_CRASH_DEADLINE_MS);
     // Held inside the workflow task that schedules persist, after every learner caught up.
     WorkerCheckpoint persisting = WorkerCheckpoint.schedulingActivity("persist");
     Run run = joinKillingTheWorkerAt(persisting);
@@ -150,6 +162,7 @@ class JoinDurabilityIT {
 
   @Test
   void shouldAttachTheNodesNextJoinToTheRunningWorkflowWhenTheGatewayRestarts() throws Exception {
+    startCluster(RESTART_DEADLINE_MS);
     WorkerCheckpoint awaiting = WorkerCheckpoint.beforeActivity("awaitLearner");
     workers.add(CrashableWorker.start("worker-a", cluster.temporalTarget(), seedAdmin(), awaiting));
     Node four = cluster.startNode(JOINING, false);
@@ -181,18 +194,76 @@ class JoinDurabilityIT {
 
   @Test
   void shouldStartALostJoinAgainWhenTheGatewayStartsOnAFreshTemporal() throws Exception {
-    // Held after group 2's configuration change committed: the node is a learner of some
-    // groups, JOINING in the topology, and the join record is pending.
+    startCluster(RESTART_DEADLINE_MS);
+    Node four = cluster.startNode(JOINING, false);
+    CompletableFuture<JoinResponse> answer = joinAsync(four);
+    long lostAt = System.nanoTime();
+    JoinProgress recovered = loseTemporalMidJoin(() -> { });
+
+    JoinResult result = resultOf(recovered);
+    System.out.println("recovered join ended " + millisSince(lostAt) + " ms after Temporal was lost: "
+        + (result.success() ? "joined" : result.error()));
+    assertThat(result.success()).as(result.error()).isTrue();
+    // The node's client kept calling through the outage. Its answer comes from the recovered
+    // run, or, when that run ended before the call came through, from a run that found the
+    // node joined and changed nothing.
+    JoinResponse r = answer.get(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    assertThat(clientLog).anyMatch(l -> l.contains("unavailable"));
+    assertThat(r.getSuccess()).as(r.getError()).isTrue();
+    if (!r.getRunId().equals(recovered.getRunId())) {
+      assertThat(r.getAlreadyJoined()).as("a later run changes nothing").isTrue();
+    }
+    assertThat(runs(r.getWorkflowId(), false)).isEmpty();
+    assertThat(runs(r.getWorkflowId(), true)).containsExactlyInAnyOrderElementsOf(
+        new HashSet<>(List.of(recovered.getRunId(), r.getRunId())));
+    assertJoinedEverywhere();
+  }
+
+  @Test
+  void shouldUndoALostJoinWhoseNodeDiedMeanwhile() throws Exception {
+    startCluster(RESTART_DEADLINE_MS);
+    Node four = cluster.startNode(JOINING, false);
+    // One call, as a node that dies makes: cut off by the gateway stopping, never repeated.
+    JoinRequest request = JoinRequest.newBuilder().setNodeId(JOINING).setListenAddr(four.config().listen().toString())
+        .setWireVersion(Node.WIRE_VERSION).build();
+    CompletableFuture<JoinResponse> cutOff = CompletableFuture.supplyAsync(() -> gateway()
+        .withDeadlineAfter(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS).join(request));
+    long lostAt = System.nanoTime();
+    JoinProgress recovered = loseTemporalMidJoin(() -> cluster.stopNode(four));
+    assertThat(cutOff).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+        .havingRootCause().isInstanceOf(StatusRuntimeException.class)
+        .withMessageContaining("UNAVAILABLE: stopped waiting for " + recovered.getWorkflowId());
+
+    // Nothing can finish the join any more: the recovered run must undo it, including the
+    // learners the lost run added before it was lost.
+    JoinResult result = resultOf(recovered);
+    System.out.println("recovered join of a dead node ended " + millisSince(lostAt) + " ms after Temporal was lost: "
+        + result.error());
+    assertThat(result.success()).isFalse();
+    assertThat(result.error()).doesNotContain("compensation incomplete");
+    assertThat(runs(recovered.getWorkflowId(), false)).isEmpty();
+    assertThat(runs(recovered.getWorkflowId(), true)).containsExactly(recovered.getRunId());
+    assertAbsentEverywhere();
+  }
+
+  /**
+   * Holds the join of node 4 after group 2's configuration change committed (the node is a
+   * learner of groups 0-2, JOINING in the topology, its join record pending), then loses
+   * everything Temporal knew: the gateway stops, the worker dies, the embedded server stops and
+   * starts empty, {@code meanwhile} runs, and worker and gateway start again.
+   *
+   * @return GetJoin of the run the restarted gateway started
+   */
+  private JoinProgress loseTemporalMidJoin(ThrowingRunnable meanwhile) throws Exception {
     WorkerCheckpoint added = WorkerCheckpoint.afterActivity("addLearner", 2);
     CrashableWorker worker = CrashableWorker.start("worker-a", cluster.temporalTarget(), seedAdmin(), added);
     workers.add(worker);
-    Node four = cluster.startNode(JOINING, false);
-    CompletableFuture<JoinResponse> answer = joinAsync(four);
     added.awaitHolder(HOLD_WAIT);
     JoinProgress before = gateway().getJoin(GetJoinRequest.newBuilder().setNodeId(JOINING).build());
     assertThat(before.getPhase()).isEqualTo("learners");
     ClusterView mid = cluster.view();
     assertThat(memberIds(mid.getGroups(2))).contains(JOINING);
+    assertThat(memberIds(mid.getGroups(DATA_GROUPS))).doesNotContain(JOINING);
     assertThat(node(mid, JOINING).getState()).isEqualTo(NodeState.JOINING);
     assertThat(record(mid, JOINING).getOutcome()).isEmpty();
 
@@ -200,43 +271,28 @@ class JoinDurabilityIT {
     cluster.stopGateway();
     worker.kill();
     cluster.stopTemporal();
+    meanwhile.run();
     cluster.startTemporal();
     cluster.startWorker();
     cluster.startGateway();
     System.out.println("temporal, worker and gateway restarted in " + millisSince(lostAt) + " ms");
 
-    // The gateway started the join again before it listened: the node's retried Join attaches.
+    // The gateway started the join again before it listened.
     JoinProgress recovered = gateway().getJoin(GetJoinRequest.newBuilder().setNodeId(JOINING).build());
     assertThat(recovered.getWorkflowId()).isEqualTo(before.getWorkflowId());
     assertThat(recovered.getRunId()).isNotEmpty().isNotEqualTo(before.getRunId());
-    assertThat(recovered.getRecovered()).contains(before.getWorkflowId() + " was lost")
-        .contains("phase admit");
-    JoinResult result = cluster.temporal().client().newUntypedWorkflowStub(recovered.getWorkflowId(),
-        Optional.of(recovered.getRunId()), Optional.empty()).getResult(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS,
-        JoinResult.class);
-    System.out.println("recovered join ended " + millisSince(lostAt) + " ms after Temporal was lost: "
-        + (result.success() ? "joined" : result.error()));
-    // The node's client kept calling through the outage. Its answer comes from the recovered
-    // run, or, when that run ended before the call came through, from a run that found the
-    // node joined and changed nothing.
-    JoinResponse r = answer.get(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    assertThat(clientLog).anyMatch(l -> l.contains("unavailable"));
-    assertThat(r.getSuccess()).isEqualTo(result.success());
-    if (!r.getRunId().equals(recovered.getRunId())) {
-      assertThat(r.getAlreadyJoined()).as("a later run changes nothing").isTrue();
-    }
-    assertThat(runs(r.getWorkflowId(), false)).isEmpty();
-    assertThat(runs(r.getWorkflowId(), true)).containsExactlyInAnyOrderElementsOf(
-        new HashSet<>(List.of(recovered.getRunId(), r.getRunId())));
-    if (result.success()) {
-      assertJoinedEverywhere();
-    } else {
-      assertAbsentEverywhere();
-    }
-    JoinProgress after = gateway().getJoin(GetJoinRequest.newBuilder().setNodeId(JOINING).build());
-    if (after.getRunId().equals(recovered.getRunId())) {
-      assertThat(after.getRecovered()).isEqualTo(recovered.getRecovered());
-    }
+    assertThat(recovered.getRecovered()).contains(before.getWorkflowId() + " was lost").contains("phase admit");
+    return recovered;
+  }
+
+  private JoinResult resultOf(JoinProgress run) throws Exception {
+    return cluster.temporal().client().newUntypedWorkflowStub(run.getWorkflowId(), Optional.of(run.getRunId()),
+        Optional.empty()).getResult(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS, JoinResult.class);
+  }
+
+  @FunctionalInterface
+  private interface ThrowingRunnable {
+    void run() throws Exception;
   }
 
   // ---- the worker-crash scenario ----

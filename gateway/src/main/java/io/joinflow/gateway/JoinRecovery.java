@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * JOINING, perhaps a learner of some groups. Such a join is started again under the same
  * workflow id with the input its record and the node's topology entry give (node id, listen
  * address, wire version, cluster id); every step is state-based, so the new run finishes the
- * join or compensates it.
+ * join or compensates it, also when the node died meanwhile.
  */
 final class JoinRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(JoinRecovery.class);
@@ -81,7 +81,7 @@ final class JoinRecovery {
             record.getNodeId(), workflowId, record.getPhase());
         continue;
       }
-      recovered.add(start(view.getClusterId(), workflowId, record, node));
+      recovered.add(start(view.getClusterId(), view.getDataGroups(), workflowId, record, node));
     }
     return recovered;
   }
@@ -104,7 +104,7 @@ final class JoinRecovery {
     return true;
   }
 
-  private RecoveredJoin start(long clusterId, String workflowId, JoinRecord record, NodeRecord node)
+  private RecoveredJoin start(long clusterId, int dataGroups, String workflowId, JoinRecord record, NodeRecord node)
       throws StatusException {
     long nodeId = record.getNodeId();
     String reason = "workflow " + workflowId + " was lost while group 0 recorded the join as pending (phase "
@@ -114,8 +114,12 @@ final class JoinRecovery {
                 + Long.toUnsignedString(clusterId) + " (recovered: its workflow was lost)"))
         .setMemo(Map.of(MEMO_KEY, reason))
         .build();
+    // Every group at once. The join registers a group's compensation when that group's turn
+    // comes; with a smaller fan-out, a run that gives up early (its node died meanwhile) would
+    // never undo the learners the lost run added to groups this run had not reached yet.
+    JoinOptions allGroups = new JoinOptions(options.deadlineMillis(), Math.max(options.fanOut(), dataGroups + 1));
     JoinInput input = new JoinInput(nodeId, node.getAddr(), node.getWireVersion() == 0 ? 1 : node.getWireVersion(),
-        clusterId, options);
+        clusterId, allGroups);
     WorkflowExecution execution;
     try {
       execution = WorkflowClient.start(client.newWorkflowStub(JoinWorkflow.class, wfOptions)::join, input);
