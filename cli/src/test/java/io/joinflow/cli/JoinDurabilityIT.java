@@ -51,12 +51,14 @@ import org.junit.jupiter.api.Test;
  * Durability of the join itself, through the real stack in one process (embedded Temporal,
  * gateway, real nodes with Ratis and RocksDB): a worker killed in the middle of an activity or
  * of a workflow task, a gateway restarted while a node waits for its answer, and an embedded
- * Temporal server that lost every workflow while a join was half done. Each test starts its own
- * three-node cluster (nodes 2 and 3 joined and promoted) and joins node 4 through the node's own
- * join client; workers that must stop mid-join are {@link CrashableWorker}s held at a
- * {@link WorkerCheckpoint}. After each run: the node is in every group and LEARNER/ACTIVE, or in
- * none and absent; every group has a leader and group 0's routing equals its configuration; one
- * workflow run; the node's client got one answer.
+ * Temporal server that lost every workflow while a join was half done, with the joining node
+ * alive or dead. Each test starts its own three-node cluster (nodes 2 and 3 joined and
+ * promoted) and joins node 4, through the node's own join client unless the node dies; workers
+ * that must stop mid-join are {@link CrashableWorker}s held at a {@link WorkerCheckpoint}.
+ * Checked after each run: the node is in every group and LEARNER/ACTIVE, or in none and absent
+ * from the topology; every group has a leader and group 0's routing equals its configuration;
+ * the join's workflow ran once on the Temporal that finished it (a lost Temporal's run aside);
+ * and the node's client got one final answer.
  */
 class JoinDurabilityIT {
   private static final int DATA_GROUPS = 3;

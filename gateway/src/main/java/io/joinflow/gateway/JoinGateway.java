@@ -68,7 +68,11 @@ public final class JoinGateway implements AutoCloseable {
   private void recover(long nextDelayMillis) {
     try {
       int n = service.recoverLostJoins().size();
-      LOG.info("join recovery: {} lost join(s) started again", n);
+      if (n > 0) {
+        LOG.info("join recovery: {} lost join(s) started again", n);
+      } else {
+        LOG.debug("join recovery: no lost join");
+      }
     } catch (StatusException e) {
       LOG.warn("join recovery: cannot scan the join records yet ({}); trying again in {} ms",
           e.getStatus().getDescription(), nextDelayMillis);
