@@ -32,6 +32,7 @@ import io.joinflow.proto.v1.TopologyUpdateAck;
 import io.joinflow.proto.v1.UpsertNode;
 import io.joinflow.workflows.ClusterSnapshot;
 import io.joinflow.workflows.JoinActivities;
+import io.joinflow.workflows.JoinFailures;
 import io.joinflow.workflows.JoinPhase;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
@@ -112,7 +113,17 @@ public final class JoinActivitiesImpl implements JoinActivities {
             + Long.toUnsignedString(other.getNodeId()));
       }
     }
-    HandshakeResponse hs = handshake(nodeId, addr, view.getClusterId());
+    HandshakeResponse hs;
+    try {
+      hs = handshake(nodeId, addr, view.getClusterId());
+    } catch (ApplicationFailure unreachable) {
+      if (!unfinishedJoinOf(existing, addr, unreachable)) {
+        throw unreachable;
+      }
+      LOG.warn("node {}: not reachable at {} ({}), but an unfinished join admitted it; going on so this join"
+          + " finishes or undoes it", nodeId, addr, unreachable.getOriginalMessage());
+      return new ValidateResult(view.getClusterId(), view.getDataGroups(), false, snapshot(view));
+    }
     if (hs.getWireVersion() != 0 && hs.getWireVersion() != WIRE_VERSION) {
       throw reject(Status.FAILED_PRECONDITION, "node " + Long.toUnsignedString(nodeId) + " at " + addr + " speaks wire_version "
           + hs.getWireVersion() + "; this cluster speaks " + WIRE_VERSION);
@@ -241,7 +252,20 @@ public final class JoinActivitiesImpl implements JoinActivities {
   @Override
   public PeerInfo registerPeer(RegisterInput input) {
     String addr = checkAddress(input.nodeId(), input.listenAddr());
-    HandshakeResponse hs = handshake(input.nodeId(), addr, input.clusterId());
+    HandshakeResponse hs;
+    try {
+      hs = handshake(input.nodeId(), addr, input.clusterId());
+    } catch (ApplicationFailure unreachable) {
+      NodeRecord admitted = JoinFailures.UNAVAILABLE.equals(unreachable.getType())
+          ? findNode(clusterView(), input.nodeId()) : null;
+      if (!unfinishedJoinOf(admitted, addr, unreachable)) {
+        throw unreachable;
+      }
+      LOG.warn("node {}: not reachable at {} ({}); keeping the peer an unfinished join registered (raft {},"
+          + " incarnation {})", input.nodeId(), addr, unreachable.getOriginalMessage(), admitted.getRaftAddr(),
+          admitted.getIncarnation());
+      return new PeerInfo(admitted.getRaftAddr(), admitted.getIncarnation());
+    }
     if (hs.getRaftAddr().isEmpty() || hs.getIncarnation().isEmpty()) {
       throw reject(Status.FAILED_PRECONDITION, "node " + Long.toUnsignedString(input.nodeId()) + " at " + addr
           + " did not report its raft address and incarnation; is it a joinflow node?");
@@ -253,6 +277,19 @@ public final class JoinActivitiesImpl implements JoinActivities {
     LOG.info("node {}: peer at {} (raft {}, incarnation {}, {})", input.nodeId(), addr, hs.getRaftAddr(),
         hs.getIncarnation(), hs.getClusterId() == 0 ? "no cluster yet" : "already of this cluster");
     return new PeerInfo(hs.getRaftAddr(), hs.getIncarnation());
+  }
+
+  /**
+   * True when {@code unreachable} (a failed handshake) is transient and the node is JOINING at
+   * this address: a join admitted it and did not finish, typically because its workflow was
+   * lost and a gateway started it again. Failing the first steps for good would then leave the
+   * node JOINING and a learner of whatever groups it reached, because the join registers its
+   * compensations in those steps; going on, the later steps either reach the node and finish the
+   * join, or fail and undo it.
+   */
+  private static boolean unfinishedJoinOf(NodeRecord existing, String addr, ApplicationFailure unreachable) {
+    return JoinFailures.UNAVAILABLE.equals(unreachable.getType()) && existing != null
+        && existing.getAddr().equals(addr) && existing.getState() == NodeState.JOINING;
   }
 
   /**

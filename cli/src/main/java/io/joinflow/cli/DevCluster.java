@@ -82,10 +82,9 @@ final class DevCluster implements AutoCloseable {
     log.accept("node 1 bootstrapped cluster " + Long.toUnsignedString(seed.identity().clusterId()) + " with "
         + settings.dataGroups() + " data groups");
     pool = new NodeAdminPool(List.of(seed.config().listen().toString()));
-    worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool), false).start();
+    startWorker();
     views = new PoolClusterViews(pool);
-    gateway = JoinGateway.start(gatewayAddress(), new JoinServiceImpl(temporal.client(), views,
-        settings.joinOptions(), settings.promoteOptions()));
+    startGateway();
     log.accept("gateway on " + gatewayAddress());
     for (long id = 2; id <= settings.nodes(); id++) {
       Node node = startNode(id, false);
@@ -158,6 +157,50 @@ final class DevCluster implements AutoCloseable {
   /** Starts a stopped node again on its data dir and ports. */
   Node restartNode(long id) throws NodeStartException {
     return startNode(id, false);
+  }
+
+  /**
+   * Starts the worker, on the current Temporal server. It uses sticky execution, which the
+   * embedded server never times out: {@link #stopWorker} it only while no workflow runs.
+   */
+  void startWorker() {
+    worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool),
+        false).start();
+  }
+
+  /** Stops the worker, letting its running tasks finish. */
+  void stopWorker() {
+    worker.close();
+    worker = null;
+  }
+
+  /**
+   * Starts the gateway on its port, on the current Temporal server. It first starts again the
+   * joins group 0 records as pending whose workflow is gone.
+   */
+  void startGateway() throws IOException {
+    gateway = JoinGateway.start(gatewayAddress(), new JoinServiceImpl(temporal.client(), views,
+        settings.joinOptions(), settings.promoteOptions()));
+  }
+
+  /** Stops the gateway; Join calls waiting for their workflow are answered UNAVAILABLE. */
+  void stopGateway() {
+    gateway.close();
+    gateway = null;
+  }
+
+  /**
+   * Stops the embedded Temporal server: every workflow it held is gone, as when the process
+   * running it dies. Stop the worker and the gateway first; they are bound to this server.
+   */
+  void stopTemporal() {
+    temporal.close();
+    temporal = null;
+  }
+
+  /** Starts an empty embedded Temporal server on the same port. */
+  void startTemporal() throws IOException {
+    temporal = TemporalConnection.embedded(settings.portBase());
   }
 
   /** The cluster view through any live node. */

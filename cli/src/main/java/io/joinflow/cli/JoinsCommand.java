@@ -61,7 +61,7 @@ public final class JoinsCommand implements Callable<Integer> {
         if (json) {
           ObjectNode o = mapper.createObjectNode();
           o.put("workflow_id", p.getWorkflowId()).put("run_id", p.getRunId()).put("node_id", p.getNodeId())
-              .put("phase", p.getPhase()).put("outcome", p.getOutcome());
+              .put("phase", p.getPhase()).put("outcome", p.getOutcome()).put("recovered", p.getRecovered());
           ArrayNode gs = o.putArray("groups");
           for (GroupProgress g : p.getGroupsList()) {
             gs.addObject().put("group_id", g.getGroupId()).put("state", g.getState());
@@ -70,6 +70,9 @@ public final class JoinsCommand implements Callable<Integer> {
         } else {
           out.println(p.getWorkflowId() + " run " + p.getRunId() + ": phase " + p.getPhase()
               + (p.getOutcome().isEmpty() ? "" : ", " + p.getOutcome()));
+          if (!p.getRecovered().isEmpty()) {
+            out.println("  recovered: " + p.getRecovered());
+          }
           for (GroupProgress g : p.getGroupsList()) {
             out.println("  group " + g.getGroupId() + ": " + g.getState());
           }

@@ -1,6 +1,7 @@
 package io.joinflow.gateway;
 
 import io.grpc.Server;
+import io.grpc.StatusException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -9,18 +10,37 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The gateway's gRPC server: JoinService plus health and reflection. */
+/**
+ * The gateway's gRPC server: JoinService plus health and reflection. Before it listens it
+ * starts again the joins whose workflow was lost ({@link JoinRecovery}); when the cluster or
+ * Temporal cannot be asked yet, it keeps trying in the background until one scan succeeds.
+ */
 public final class JoinGateway implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(JoinGateway.class);
+  private static final long FIRST_RETRY_MILLIS = 2_000;
+  private static final long MAX_RETRY_MILLIS = 60_000;
+
   private final Server server;
   private final ExecutorService executor;
+  private final ScheduledExecutorService recovery;
   private final HealthStatusManager health = new HealthStatusManager();
+  private final JoinServiceImpl service;
 
   private JoinGateway(HostPort listen, JoinServiceImpl service) throws IOException {
+    this.service = service;
     // Join calls block until their workflow finishes: bound how many wait at once.
     this.executor = Executors.newFixedThreadPool(64, r -> {
       Thread t = new Thread(r, "join-gateway");
+      t.setDaemon(true);
+      return t;
+    });
+    this.recovery = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "join-recovery");
       t.setDaemon(true);
       return t;
     });
@@ -30,9 +50,12 @@ public final class JoinGateway implements AutoCloseable {
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
+    // Before listening, so a lost join is running again before its node's next Join arrives.
+    recover(FIRST_RETRY_MILLIS);
     try {
       server.start();
     } catch (IOException e) {
+      recovery.shutdownNow();
       executor.shutdownNow();
       throw new IOException("cannot listen on " + listen + ": " + e.getMessage(), e);
     }
@@ -42,17 +65,45 @@ public final class JoinGateway implements AutoCloseable {
     return new JoinGateway(listen, service);
   }
 
+  private void recover(long nextDelayMillis) {
+    try {
+      int n = service.recoverLostJoins().size();
+      if (n > 0) {
+        LOG.info("join recovery: {} lost join(s) started again", n);
+      } else {
+        LOG.debug("join recovery: no lost join");
+      }
+    } catch (StatusException e) {
+      LOG.warn("join recovery: cannot scan the join records yet ({}); trying again in {} ms",
+          e.getStatus().getDescription(), nextDelayMillis);
+      recovery.schedule(() -> recover(Math.min(nextDelayMillis * 2, MAX_RETRY_MILLIS)), nextDelayMillis,
+          TimeUnit.MILLISECONDS);
+    } catch (RuntimeException e) {
+      // A bug must not stop the gateway from serving; the next start scans again.
+      LOG.error("join recovery failed; lost joins stay pending until the next gateway start", e);
+    }
+  }
+
   public int port() {
     return server.getPort();
   }
 
+  /**
+   * Stops serving. Join calls still waiting for their workflow are answered UNAVAILABLE ("call
+   * Join again to attach to it"); the workflows go on.
+   */
   @Override
   public void close() {
     health.enterTerminalState();
-    server.shutdownNow();
+    recovery.shutdownNow();
+    server.shutdown();
+    service.stopWaiting();
     try {
-      server.awaitTermination(5, TimeUnit.SECONDS);
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
     } catch (InterruptedException e) {
+      server.shutdownNow();
       Thread.currentThread().interrupt();
     }
     executor.shutdownNow();

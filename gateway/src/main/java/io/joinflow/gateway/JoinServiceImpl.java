@@ -36,13 +36,21 @@ import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowException;
+import io.temporal.client.WorkflowExecutionDescription;
+import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.SearchAttributes;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -64,6 +72,9 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   private final ClusterViewSource cluster;
   private final JoinOptions options;
   private final PromoteOptions promoteOptions;
+  /** Results calls are waiting for; cancelled when the gateway stops. */
+  private final Set<CompletableFuture<?>> waits = ConcurrentHashMap.newKeySet();
+  private volatile boolean stopping;
 
   public JoinServiceImpl(WorkflowClient client, ClusterViewSource cluster, JoinOptions options) {
     this(client, cluster, options, PromoteOptions.defaults());
@@ -123,16 +134,8 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     requireSameAddress(stub, request.getNodeId(), listenAddr);
     LOG.info("node {}: waiting for {} run {}", Long.toUnsignedString(request.getNodeId()), workflowId,
         execution.getRunId());
-    JoinResult result;
-    try {
-      long waitMs = options.deadlineMillis() + Duration.ofMinutes(2).toMillis();
-      result = stub.getResult(waitMs, TimeUnit.MILLISECONDS, JoinResult.class);
-    } catch (TimeoutException e) {
-      throw Status.DEADLINE_EXCEEDED.withDescription(workflowId + " is still running; call Join again to"
-          + " attach to it").asException();
-    } catch (WorkflowException e) {
-      throw Status.INTERNAL.withDescription(workflowId + " failed: " + e.getMessage()).asException();
-    }
+    long waitMs = options.deadlineMillis() + Duration.ofMinutes(2).toMillis();
+    JoinResult result = awaitResult(stub, workflowId, waitMs, JoinResult.class, request.getNodeId(), "Join");
     Status rejection = JoinResponses.rejection(result);
     if (rejection != null) {
       throw rejection.asException();
@@ -214,19 +217,66 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
       throw Status.UNAVAILABLE.withDescription("cannot start the leave workflow: " + e.getMessage()).asException();
     }
     WorkflowStub stub = client.newUntypedWorkflowStub(workflowId, Optional.of(execution.getRunId()), Optional.empty());
-    LeaveResult result;
-    try {
-      result = stub.getResult(LEAVE_WAIT.toMillis(), TimeUnit.MILLISECONDS, LeaveResult.class);
-    } catch (TimeoutException e) {
-      throw Status.DEADLINE_EXCEEDED.withDescription(workflowId + " is still running; call Leave again to"
-          + " attach to it").asException();
-    } catch (WorkflowException e) {
-      throw Status.INTERNAL.withDescription(workflowId + " failed: " + e.getMessage()).asException();
-    }
+    LeaveResult result = awaitResult(stub, workflowId, LEAVE_WAIT.toMillis(), LeaveResult.class,
+        request.getNodeId(), "Leave");
     if (!result.success() && !result.errorCode().isEmpty()) {
       throw JoinResponses.status(result.errorCode()).withDescription(result.error()).asException();
     }
     return JoinResponses.toProto(result, workflowId, execution.getRunId());
+  }
+
+  /**
+   * Waits for a workflow's result on behalf of a call. The workflow never depends on the wait:
+   * when this gateway stops ({@link #stopWaiting}) or loses Temporal, the call is answered
+   * UNAVAILABLE and a repeated call attaches to the workflow (or, if Temporal lost it, starts it
+   * again); nothing was changed by the call itself.
+   *
+   * @param call the RPC waiting ("Join", "Leave"), named in the answer
+   */
+  private <R> R awaitResult(WorkflowStub stub, String workflowId, long waitMs, Class<R> resultClass, long nodeId,
+                            String call) throws StatusException {
+    CompletableFuture<R> pending = stub.getResultAsync(waitMs, TimeUnit.MILLISECONDS, resultClass);
+    waits.add(pending);
+    try {
+      if (stopping) {
+        pending.cancel(false);
+      }
+      return pending.get();
+    } catch (CancellationException | InterruptedException e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw stoppedWaiting(nodeId, workflowId, call, "this gateway is stopping");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof TimeoutException) {
+        throw Status.DEADLINE_EXCEEDED.withDescription(workflowId + " is still running; call " + call
+            + " again to attach to it").asException();
+      }
+      if (cause instanceof WorkflowFailedException) {
+        throw Status.INTERNAL.withDescription(workflowId + " failed: " + cause.getMessage()).asException();
+      }
+      throw stoppedWaiting(nodeId, workflowId, call, "lost touch with Temporal (" + cause.getMessage() + ")");
+    } finally {
+      waits.remove(pending);
+    }
+  }
+
+  private static StatusException stoppedWaiting(long nodeId, String workflowId, String call, String why) {
+    LOG.warn("node {}: stopped waiting for {}: {}", nodeId, workflowId, why);
+    return Status.UNAVAILABLE.withDescription("stopped waiting for " + workflowId + ": " + why + "; call " + call
+        + " again to attach to it").asException();
+  }
+
+  /**
+   * Answers every call waiting for a workflow UNAVAILABLE ("call again to attach to it"), and
+   * any that starts waiting from now on; the workflows go on. For a gateway that stops.
+   */
+  void stopWaiting() {
+    stopping = true;
+    for (CompletableFuture<?> f : waits) {
+      f.cancel(false);
+    }
   }
 
   /** How long Leave waits for its workflow (its steps are bounded by a few minutes each). */
@@ -302,7 +352,12 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
         WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
         io.joinflow.workflows.JoinProgress p = stub.query("progress", io.joinflow.workflows.JoinProgress.class);
         // A stub made from an id alone learns its run only by asking.
-        b.setRunId(stub.describe().getExecution().getRunId())
+        WorkflowExecutionDescription d = stub.describe();
+        Object recovered = d.getMemo(JoinRecovery.MEMO_KEY, String.class);
+        if (recovered != null) {
+          b.setRecovered(recovered.toString());
+        }
+        b.setRunId(d.getExecution().getRunId())
             .setPhase(p.phase())
             .setStartedAtMillis(p.startedAtMillis())
             .setUpdatedAtMillis(p.updatedAtMillis())
@@ -338,10 +393,37 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   }
 
   /**
+   * Starts again every join group 0 records as pending whose workflow no longer exists (see
+   * {@link JoinRecovery}). A recovered join that succeeds starts the node's promotion, as a
+   * successful Join does.
+   *
+   * @return the joins started again
+   * @throws StatusException UNAVAILABLE when the cluster or Temporal cannot be asked; scanning
+   *     again later is safe
+   */
+  List<JoinRecovery.RecoveredJoin> recoverLostJoins() throws StatusException {
+    List<JoinRecovery.RecoveredJoin> recovered = new JoinRecovery(client, cluster, options).run();
+    for (JoinRecovery.RecoveredJoin r : recovered) {
+      client.newUntypedWorkflowStub(r.workflowId(), Optional.of(r.runId()), Optional.empty())
+          .getResultAsync(JoinResult.class)
+          .whenComplete((result, failure) -> {
+            if (failure != null) {
+              LOG.warn("node {}: no result of recovered {}: {}", r.nodeId(), r.workflowId(), failure.toString());
+            } else if (result.success()) {
+              startPromotion(r.clusterId(), r.nodeId());
+            } else {
+              LOG.info("node {}: recovered {} ended without joining: {}", r.nodeId(), r.workflowId(), result.error());
+            }
+          });
+    }
+    return recovered;
+  }
+
+  /**
    * Options every workflow this gateway starts shares: the workflow id is per node, and a
    * repeated request attaches to the running workflow (USE_EXISTING) instead of racing it.
    */
-  private static WorkflowOptions startOptions(String workflowId, long nodeId, String phase, String summary) {
+  static WorkflowOptions startOptions(String workflowId, long nodeId, String phase, String summary) {
     return WorkflowOptions.newBuilder()
         .setWorkflowId(workflowId)
         .setTaskQueue(JoinWorkflow.TASK_QUEUE)

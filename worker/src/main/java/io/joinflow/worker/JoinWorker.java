@@ -7,11 +7,13 @@ import io.joinflow.workflows.LeaveWorkflowImpl;
 import io.joinflow.workflows.MembershipActivities;
 import io.joinflow.workflows.PromoteWorkflowImpl;
 import io.temporal.client.WorkflowClient;
+import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
 import io.temporal.worker.WorkerOptions;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,7 +30,18 @@ public final class JoinWorker implements AutoCloseable {
    */
   public JoinWorker(WorkflowClient client, JoinActivities activities, MembershipActivities membership,
                     boolean restartable) {
-    this.factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.getDefaultInstance());
+    this(client, activities, membership, restartable, List.of());
+  }
+
+  /**
+   * @param interceptors see every workflow and activity this worker runs, outermost first
+   *     (tracing, metrics, fault injection)
+   */
+  public JoinWorker(WorkflowClient client, JoinActivities activities, MembershipActivities membership,
+                    boolean restartable, List<WorkerInterceptor> interceptors) {
+    this.factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
+        .setWorkerInterceptors(interceptors.toArray(WorkerInterceptor[]::new))
+        .build());
     WorkerOptions.Builder options = WorkerOptions.newBuilder()
         // Replays on a busy 2-core machine can exceed the 1 s default (TEMPORAL.md).
         .setDefaultDeadlockDetectionTimeout(5_000)
@@ -45,6 +58,18 @@ public final class JoinWorker implements AutoCloseable {
   public JoinWorker start() {
     factory.start();
     return this;
+  }
+
+  /**
+   * Stops at once, without draining: polls end and running workflow and activity tasks are
+   * interrupted. A task that can still reach the server reports its failure and is retried at
+   * once; one that cannot (the worker lost its connection, as in a crash) times out on the
+   * server (an activity after its heartbeat or start-to-close timeout, a workflow task after
+   * 10 s) and runs again on another worker. While joins run, only a restartable worker may
+   * stop like this.
+   */
+  public void closeNow() {
+    factory.shutdownNow();
   }
 
   @Override
