@@ -7,6 +7,7 @@ import io.joinflow.workflows.LeaveWorkflowImpl;
 import io.joinflow.workflows.MembershipActivities;
 import io.joinflow.workflows.PromoteWorkflowImpl;
 import io.temporal.client.WorkflowClient;
+import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
@@ -28,7 +29,17 @@ public final class JoinWorker implements AutoCloseable {
    */
   public JoinWorker(WorkflowClient client, JoinActivities activities, MembershipActivities membership,
                     boolean restartable) {
-    this.factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.getDefaultInstance());
+    this(client, activities, membership, restartable, new WorkerInterceptor[0]);
+  }
+
+  /**
+   * @param interceptors wrap every workflow and activity this worker runs, outermost first
+   *     (observers such as the demo's crash trigger)
+   */
+  public JoinWorker(WorkflowClient client, JoinActivities activities, MembershipActivities membership,
+                    boolean restartable, WorkerInterceptor... interceptors) {
+    this.factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
+        .setWorkerInterceptors(interceptors).build());
     WorkerOptions.Builder options = WorkerOptions.newBuilder()
         // Replays on a busy 2-core machine can exceed the 1 s default (TEMPORAL.md).
         .setDefaultDeadlockDetectionTimeout(5_000)
