@@ -56,6 +56,16 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--json", description = "End with one JSON line describing the join.")
   boolean json;
 
+  /** The join's steps, as --crash-leader-during names them (their activity types). */
+  static final java.util.List<String> STEPS = java.util.List.of("validate", "registerPeer", "admit", "addLearner",
+      "awaitLearner", "persist", "broadcast");
+
+  @Option(names = "--crash-leader-during", paramLabel = "STEP",
+      description = "Kill the node leading group 0 while node 4's join runs STEP (validate, registerPeer, admit,"
+          + " addLearner, awaitLearner, persist or broadcast), then start it again once the join answered."
+          + " Waits for nodes 2 and 3 to vote in every group first, so the cluster survives the crash.")
+  String crashDuring;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -64,10 +74,29 @@ public final class DemoCommand implements Callable<Integer> {
       err.println("joinflow demo: --groups must be 1..1024");
       return 2;
     }
+    if (crashDuring != null && !STEPS.contains(crashDuring)) {
+      err.println("joinflow demo: --crash-leader-during must be one of " + String.join(", ", STEPS)
+          + ", not '" + crashDuring + "'");
+      return 2;
+    }
     Path dir = Files.createTempDirectory("joinflow-demo");
     long t0 = System.nanoTime();
+    java.util.concurrent.atomic.AtomicReference<DevCluster> running = new java.util.concurrent.atomic.AtomicReference<>();
+    LeaderCrash crash = crashDuring == null ? null : new LeaderCrash(running, line -> say(out, t0, line));
+    io.temporal.common.interceptors.WorkerInterceptor[] interceptors = crash == null
+        ? new io.temporal.common.interceptors.WorkerInterceptor[0]
+        : new io.temporal.common.interceptors.WorkerInterceptor[] {
+            new StepTrigger(JOINING_NODE, crashDuring, -1, StepTrigger.When.START, crash::kill)};
     try (DevCluster cluster = DevCluster.start(new DevCluster.Settings(3, groups, portBase, dir,
-        JoinOptions.defaults()), line -> say(out, t0, line))) {
+        JoinOptions.defaults()), line -> say(out, t0, line), interceptors)) {
+      running.set(cluster);
+      if (crash != null) {
+        say(out, t0, "waiting for nodes 2 and 3 to vote in every group, so group 0 survives losing its leader");
+        if (!awaitVoters(cluster, java.util.List.of(1L, 2L, 3L))) {
+          err.println("joinflow demo: nodes 2 and 3 did not become voters of every group within 2 minutes");
+          return 1;
+        }
+      }
       Node joining = cluster.startNode(JOINING_NODE, false);
       say(out, t0, "node 4 started empty on " + joining.config().listen() + "; joining it through the gateway");
       long started = System.nanoTime();
@@ -89,6 +118,9 @@ public final class DemoCommand implements Callable<Integer> {
         return 1;
       }
       long joinMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      if (crash != null) {
+        crash.restart(cluster);
+      }
       PromotionProgress promotion = null;
       long promoteMs = 0;
       if (response.getSuccess()) {
@@ -109,6 +141,15 @@ public final class DemoCommand implements Callable<Integer> {
         out.println("node 4 joined as a learner of all " + view.getGroupsCount() + " groups in " + joinMs + " ms");
       } else {
         out.println("node 4 did not join: " + response.getError());
+        if (crash != null) {
+          out.println("the join compensated: node 4 is in no group and not in the topology");
+        }
+      }
+      if (crash != null) {
+        out.println(crash.killed() == 0
+            ? "the join never ran " + crashDuring + ", so no leader was killed"
+            : "node " + crash.killed() + " (leader of group 0) was killed during " + crashDuring + " and restarted; "
+                + (response.getSuccess() ? "the join still succeeded" : "the join compensated"));
       }
       long voterGroups = view.getGroupsList().stream().filter(g -> g.getVotersList().contains(JOINING_NODE)).count();
       boolean promoted = promotion != null && promotion.getDone() && promotion.getPhase().equals("done");
@@ -120,12 +161,77 @@ public final class DemoCommand implements Callable<Integer> {
                 ? "still " + promotion.getPhase() : promotion.getOutcome()));
       }
       if (json) {
-        out.println(summary(response, view, joinMs, timeline, promotion, promoteMs));
+        out.println(summary(response, view, joinMs, timeline, promotion, promoteMs, crash));
       }
       out.flush();
       return response.getSuccess() && promoted ? 0 : 1;
     } finally {
       DevCluster.deleteRecursively(dir);
+    }
+  }
+
+  /** Waits until every group's voters include {@code voters} (the background promotions). */
+  private static boolean awaitVoters(DevCluster cluster, java.util.List<Long> voters) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (System.nanoTime() < deadline) {
+      try {
+        ClusterView v = cluster.view();
+        if (v.getGroupsList().stream().allMatch(g -> g.getLeader() != 0 && g.getVotersList().containsAll(voters))) {
+          return true;
+        }
+      } catch (io.grpc.StatusException | StatusRuntimeException e) {
+        // a leader election; ask again
+      }
+      Thread.sleep(100);
+    }
+    return false;
+  }
+
+  /** Kills group 0's leader from inside the join's step (a {@link StepTrigger} action), once. */
+  private static final class LeaderCrash {
+    private final java.util.concurrent.atomic.AtomicReference<DevCluster> cluster;
+    private final java.util.function.Consumer<String> say;
+    private volatile long killed;
+    private volatile String step = "";
+    private volatile CompletableFuture<Void> closing;
+
+    LeaderCrash(java.util.concurrent.atomic.AtomicReference<DevCluster> cluster,
+                java.util.function.Consumer<String> say) {
+      this.cluster = cluster;
+      this.say = say;
+    }
+
+    void kill(StepTrigger.Hit hit) throws Exception {
+      DevCluster c = cluster.get();
+      long leader = c.view().getGroups(0).getLeader();
+      Node node = c.nodes().stream().filter(n -> n.nodeId() == leader).findFirst().orElse(null);
+      step = hit.activity();
+      if (node == null) {
+        say.accept("group 0 has no leader to kill during " + hit.activity());
+        return;
+      }
+      say.accept("killing node " + leader + ", leader of group 0, while " + hit.activity() + " runs"
+          + (hit.group() >= 0 ? " (group " + hit.group() + ")" : ""));
+      killed = leader;
+      closing = c.killNode(node);
+    }
+
+    /** Starts the killed node again on its data dir once it is fully stopped. */
+    void restart(DevCluster c) throws Exception {
+      if (closing == null) {
+        return;
+      }
+      closing.get(60, TimeUnit.SECONDS);
+      c.restartNode(killed);
+      say.accept("node " + killed + " restarted on its data dir");
+    }
+
+    long killed() {
+      return killed;
+    }
+
+    String step() {
+      return step;
     }
   }
 
@@ -215,10 +321,14 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private static String summary(JoinResponse r, ClusterView view, long joinMs, JoinTimeline timeline,
-                                PromotionProgress promotion, long promoteMs) throws Exception {
+                                PromotionProgress promotion, long promoteMs, LeaderCrash crash) throws Exception {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode o = mapper.createObjectNode();
     o.put("success", r.getSuccess());
+    if (crash != null) {
+      o.put("crashed_node", crash.killed());
+      o.put("crashed_during", crash.step());
+    }
     if (!r.getSuccess()) {
       o.put("error", r.getError());
     }

@@ -17,6 +17,7 @@ import io.joinflow.worker.JoinWorker;
 import io.joinflow.worker.TemporalConnection;
 import io.joinflow.workflows.JoinOptions;
 import io.joinflow.workflows.PromoteOptions;
+import io.temporal.common.interceptors.WorkerInterceptor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,13 +60,21 @@ final class DevCluster implements AutoCloseable {
   private JoinWorker worker;
   private JoinGateway gateway;
   private PoolClusterViews views;
+  private final WorkerInterceptor[] interceptors;
 
-  private DevCluster(Settings settings) {
+  private DevCluster(Settings settings, WorkerInterceptor[] interceptors) {
     this.settings = settings;
+    this.interceptors = interceptors;
   }
 
   static DevCluster start(Settings settings, Consumer<String> log) throws Exception {
-    DevCluster c = new DevCluster(settings);
+    return start(settings, log, new WorkerInterceptor[0]);
+  }
+
+  /** Starts the cluster with these interceptors on its worker (e.g. a {@link StepTrigger}). */
+  static DevCluster start(Settings settings, Consumer<String> log, WorkerInterceptor... interceptors)
+      throws Exception {
+    DevCluster c = new DevCluster(settings, interceptors);
     try {
       c.startAll(log);
       return c;
@@ -81,7 +90,13 @@ final class DevCluster implements AutoCloseable {
     Node seed = startNode(1, true);
     log.accept("node 1 bootstrapped cluster " + Long.toUnsignedString(seed.identity().clusterId()) + " with "
         + settings.dataGroups() + " data groups");
-    pool = new NodeAdminPool(List.of(seed.config().listen().toString()));
+    // Every dev node's address, not only the seed's: the worker and the gateway must outlive
+    // any one node, the seed included.
+    List<String> addresses = new ArrayList<>();
+    for (long id = 1; id <= settings.nodes(); id++) {
+      addresses.add(adminAddress(id).toString());
+    }
+    pool = new NodeAdminPool(addresses);
     startWorker();
     views = new PoolClusterViews(pool);
     startGateway();
@@ -95,6 +110,11 @@ final class DevCluster implements AutoCloseable {
       }
       log.accept("node " + id + " joined in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
     }
+  }
+
+  /** The NodeAdmin address of the node on ports slot {@code slot} (node i uses slot i). */
+  private HostPort adminAddress(long slot) {
+    return new HostPort("127.0.0.1", settings.portBase() + 10 * (int) slot);
   }
 
   HostPort gatewayAddress() {
@@ -128,8 +148,8 @@ final class DevCluster implements AutoCloseable {
   }
 
   private Node start(long id, int slot, Path dataDir, boolean bootstrap) throws NodeStartException {
-    int admin = settings.portBase() + 10 * slot;
-    NodeConfig config = new NodeConfig(id, new HostPort("127.0.0.1", admin), new HostPort("127.0.0.1", admin + 1),
+    HostPort admin = adminAddress(slot);
+    NodeConfig config = new NodeConfig(id, admin, new HostPort("127.0.0.1", admin.port() + 1),
         dataDir, bootstrap, settings.dataGroups(), settings.raft());
     Node node = Node.start(config);
     nodes.add(node);
@@ -148,8 +168,11 @@ final class DevCluster implements AutoCloseable {
     node.close();
   }
 
-  /** Stops a started node on a background thread (Ratis takes seconds to close). */
-  CompletableFuture<Void> stopNodeAsync(Node node) {
+  /**
+   * Stops a node abruptly, without waiting: the returned future completes when its ports and
+   * data dir are free for {@link #restartNode}.
+   */
+  CompletableFuture<Void> killNode(Node node) {
     nodes.remove(node);
     return node.closeAsync();
   }
@@ -165,7 +188,7 @@ final class DevCluster implements AutoCloseable {
    */
   void startWorker() {
     worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool),
-        false).start();
+        false, List.of(interceptors)).start();
   }
 
   /** Stops the worker, letting its running tasks finish. */

@@ -44,4 +44,43 @@ class DemoIT {
     assertThat(out.toString()).contains("timeline of join/").contains("addLearner").contains("dominant step:")
         .contains("node 4 became a voter of 5/5 groups");
   }
+
+  @Test
+  void shouldStillJoinWhenTheGroupZeroLeaderIsKilledDuringAddLearner() throws Exception {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+
+    int exit = cli.execute("demo", "--json", "--groups", "2", "--crash-leader-during", "addLearner",
+        "--port-base", String.valueOf(Ports.freeBase(60)));
+
+    assertThat(exit).as(out + "\n" + err).isZero();
+    String[] lines = out.toString().strip().split("\n");
+    JsonNode summary = new ObjectMapper().readTree(lines[lines.length - 1]);
+    assertThat(summary.get("success").asBoolean()).isTrue();
+    assertThat(summary.get("crashed_during").asText()).isEqualTo("addLearner");
+    long killed = summary.get("crashed_node").asLong();
+    assertThat(killed).isBetween(1L, 3L);
+    assertThat(out.toString())
+        .contains("killing node " + killed + ", leader of group 0, while addLearner runs")
+        .contains("node " + killed + " restarted on its data dir")
+        .contains("the join still succeeded");
+    for (JsonNode g : summary.get("groups")) {
+      List<Long> voters = new ArrayList<>();
+      g.get("voters").forEach(v -> voters.add(v.asLong()));
+      assertThat(voters).contains(4L);
+    }
+  }
+
+  @Test
+  void shouldRefuseAnUnknownStep() {
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(new StringWriter(), true));
+    cli.setErr(new PrintWriter(err, true));
+    assertThat(cli.execute("demo", "--crash-leader-during", "promote")).isEqualTo(2);
+    assertThat(err.toString()).contains("--crash-leader-during must be one of validate, registerPeer, admit,");
+  }
 }

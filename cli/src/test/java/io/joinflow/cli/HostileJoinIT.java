@@ -490,7 +490,7 @@ class HostileJoinIT {
       assertThat(progress.getPhase()).isEqualTo("learners");
       assertThat(progress.getGroupsList()).filteredOn(g -> g.getGroupId() == 2).extracting(GroupProgress::getState)
           .containsExactly("pending");
-      cluster.stopNodeAsync(six);
+      cluster.killNode(six);
       hold.close();
       r = join.get(3, TimeUnit.MINUTES);
       tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);

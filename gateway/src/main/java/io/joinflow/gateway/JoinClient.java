@@ -16,7 +16,8 @@ import java.util.function.Consumer;
 /**
  * What a joining node runs: calls Join on the gateways in turn, with backoff while none is
  * reachable, until the overall deadline. A repeated call attaches to the same workflow, so
- * retrying is safe. Any answer other than "unreachable" ends the loop.
+ * retrying is safe. Any answer other than "unreachable" or "the gateway went away mid-call"
+ * ends the loop.
  */
 public final class JoinClient implements AutoCloseable {
   private final List<ManagedChannel> channels = new ArrayList<>();
@@ -51,7 +52,7 @@ public final class JoinClient implements AutoCloseable {
               .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS)
               .join(request);
         } catch (StatusRuntimeException e) {
-          if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+          if (!gatewayGone(e.getStatus())) {
             throw e;
           }
           last = e;
@@ -65,6 +66,15 @@ public final class JoinClient implements AutoCloseable {
       Thread.sleep(backoffMs);
       backoffMs = Math.min(backoffMs * 2, 8_000);
     }
+  }
+
+  /**
+   * True when the call says nothing about the join: no gateway answered (UNAVAILABLE), or the
+   * gateway stopped while the call waited for the workflow (CANCELLED: the server reset the
+   * stream; this client never cancels). The join itself goes on, so the answer is still to come.
+   */
+  static boolean gatewayGone(Status status) {
+    return status.getCode() == Status.Code.UNAVAILABLE || status.getCode() == Status.Code.CANCELLED;
   }
 
   @Override

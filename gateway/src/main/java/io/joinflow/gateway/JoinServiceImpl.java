@@ -123,6 +123,10 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     wfOptions = WorkflowOptions.newBuilder(wfOptions).setMemo(Map.of(LISTEN_ADDR_MEMO, listenAddr)).build();
     JoinInput input = new JoinInput(request.getNodeId(), request.getListenAddr(),
         request.getWireVersion() == 0 ? 1 : request.getWireVersion(), clusterId, options);
+    JoinResponse finished = answerFromFinishedRun(workflowId, request, listenAddr);
+    if (finished != null) {
+      return finished;
+    }
     WorkflowExecution execution;
     try {
       execution = WorkflowClient.start(client.newWorkflowStub(JoinWorkflow.class, wfOptions)::join, input);
@@ -165,6 +169,51 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
           + " from " + running + " (request: " + listenAddr + "); one node id joins from one address: stop the"
           + " other instance, or give this one another --node-id").asException();
     }
+  }
+
+  /**
+   * A Join repeated after its workflow finished (the node asks again because the gateway it
+   * waited on stopped) is answered by that run, not by a second one, as long as the run
+   * succeeded and group 0 still lists the node at the same address: one run per join. The
+   * answer says {@code already_joined}. Anything else (no run, a failed or compensated run, a
+   * node that left since) returns null: a new run decides.
+   */
+  private JoinResponse answerFromFinishedRun(String workflowId, JoinRequest request, String addr)
+      throws StatusException {
+    WorkflowStub latest = client.newUntypedWorkflowStub(workflowId);
+    WorkflowExecution execution;
+    try {
+      var description = latest.describe();
+      if (description.getStatus() != io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
+        return null;
+      }
+      execution = description.getExecution();
+    } catch (WorkflowNotFoundException e) {
+      return null;
+    } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
+      LOG.debug("node {}: cannot describe {}: {}", request.getNodeId(), workflowId, e.getMessage());
+      return null;
+    }
+    JoinResult result;
+    try {
+      result = client.newUntypedWorkflowStub(workflowId, Optional.of(execution.getRunId()), Optional.empty())
+          .getResult(10, TimeUnit.SECONDS, JoinResult.class);
+    } catch (TimeoutException | WorkflowException e) {
+      return null;
+    }
+    if (!result.success()) {
+      return null;
+    }
+    boolean stillMember = cluster.view().getNodesList().stream().anyMatch(n -> n.getNodeId() == request.getNodeId()
+        && n.getAddr().equals(addr) && (n.getState() == io.joinflow.proto.v1.NodeState.LEARNER
+            || n.getState() == io.joinflow.proto.v1.NodeState.ACTIVE));
+    if (!stillMember) {
+      return null;
+    }
+    LOG.info("node {}: {} run {} already joined it; answering from that run", request.getNodeId(), workflowId,
+        execution.getRunId());
+    startPromotion(cluster.view().getClusterId(), request.getNodeId());
+    return JoinResponses.toProto(result, workflowId, execution.getRunId()).toBuilder().setAlreadyJoined(true).build();
   }
 
   /**
