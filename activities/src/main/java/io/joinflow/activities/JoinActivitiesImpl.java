@@ -48,6 +48,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +69,13 @@ public final class JoinActivitiesImpl implements JoinActivities {
   static final String OUTCOME_SUCCEEDED = "succeeded";
   /** How often persist re-publishes routing when a concurrent change moved a conf under it. */
   private static final int PERSIST_ROUNDS = 3;
+
+  /** Heartbeats of running steps; one daemon thread is plenty for a heartbeat a second each. */
+  private static final ScheduledExecutorService HEARTBEATS = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "join-step-heartbeats");
+    t.setDaemon(true);
+    return t;
+  });
 
   private final NodeAdminPool pool;
   private final Clock clock;
@@ -89,6 +101,29 @@ public final class JoinActivitiesImpl implements JoinActivities {
   }
 
   // ---- 1. validate ----
+
+  /**
+   * Runs a step that changes the cluster while heartbeating every second from another thread.
+   * Such a step blocks in one call for up to tens of seconds; with the heartbeat timeout the
+   * workflow gives it, a worker that dies mid-step costs the join that timeout, not the step's
+   * whole start-to-close timeout, before another worker runs it again (every step is
+   * state-based, so running it again is safe).
+   */
+  private static <T> T keepAlive(Supplier<T> step) {
+    ActivityExecutionContext ctx = Activity.getExecutionContext();
+    ScheduledFuture<?> beats = HEARTBEATS.scheduleAtFixedRate(() -> {
+      try {
+        ctx.heartbeat(null);
+      } catch (RuntimeException e) {
+        // Cancelled or closed: the step itself ends on its own; nothing to report from here.
+      }
+    }, 1, 1, TimeUnit.SECONDS);
+    try {
+      return step.get();
+    } finally {
+      beats.cancel(false);
+    }
+  }
 
   @Override
   public ValidateResult validate(ValidateInput input) {
@@ -251,6 +286,10 @@ public final class JoinActivitiesImpl implements JoinActivities {
 
   @Override
   public PeerInfo registerPeer(RegisterInput input) {
+    return keepAlive(() -> registerPeerNow(input));
+  }
+
+  private PeerInfo registerPeerNow(RegisterInput input) {
     String addr = checkAddress(input.nodeId(), input.listenAddr());
     HandshakeResponse hs;
     try {
@@ -325,6 +364,13 @@ public final class JoinActivitiesImpl implements JoinActivities {
 
   @Override
   public void admit(AdmitInput input) {
+    keepAlive(() -> {
+      admitNow(input);
+      return null;
+    });
+  }
+
+  private void admitNow(AdmitInput input) {
     long nodeId = input.nodeId();
     String addr = checkAddress(nodeId, input.listenAddr());
     ClusterView view = clusterView();
@@ -352,6 +398,10 @@ public final class JoinActivitiesImpl implements JoinActivities {
 
   @Override
   public GroupStep addLearner(GroupInput input) {
+    return keepAlive(() -> addLearnerNow(input));
+  }
+
+  private GroupStep addLearnerNow(GroupInput input) {
     ChangeMembershipResponse r = changeMembership(input, MembershipChange.ADD_LEARNER);
     LOG.info("node {}: learner of group {} ({})", input.nodeId(), input.groupId(),
         r.getChanged() ? "added" : "already a member");
@@ -420,6 +470,10 @@ public final class JoinActivitiesImpl implements JoinActivities {
 
   @Override
   public ClusterSnapshot persist(PersistInput input) {
+    return keepAlive(() -> persistNow(input));
+  }
+
+  private ClusterSnapshot persistNow(PersistInput input) {
     long nodeId = input.nodeId();
     ClusterView view = clusterView();
     for (int round = 1; ; round++) {
@@ -485,6 +539,10 @@ public final class JoinActivitiesImpl implements JoinActivities {
 
   @Override
   public BroadcastResult broadcast(BroadcastInput input) {
+    return keepAlive(() -> broadcastNow(input));
+  }
+
+  private BroadcastResult broadcastNow(BroadcastInput input) {
     ClusterView view = clusterView();
     TopologyUpdate update = TopologyUpdate.newBuilder()
         .setClusterId(view.getClusterId())
@@ -569,6 +627,10 @@ public final class JoinActivitiesImpl implements JoinActivities {
    */
   @Override
   public GroupStep removeLearner(GroupInput input) {
+    return keepAlive(() -> removeLearnerNow(input));
+  }
+
+  private GroupStep removeLearnerNow(GroupInput input) {
     long nodeId = input.nodeId();
     int group = input.groupId();
     ClusterView view = clusterView();
@@ -631,6 +693,13 @@ public final class JoinActivitiesImpl implements JoinActivities {
 
   @Override
   public void evict(EvictInput input) {
+    keepAlive(() -> {
+      evictNow(input);
+      return null;
+    });
+  }
+
+  private void evictNow(EvictInput input) {
     long nodeId = input.nodeId();
     if (nodeId == 0) {
       throw reject(Status.INVALID_ARGUMENT, "node_id must be non-zero");

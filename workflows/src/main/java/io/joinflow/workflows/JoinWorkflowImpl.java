@@ -78,6 +78,10 @@ public class JoinWorkflowImpl implements JoinWorkflow {
       .setDoNotRetry(JoinFailures.NON_RETRYABLE)
       .build();
 
+  // Steps that change the cluster heartbeat while they run: a worker that dies mid-step costs
+  // the join this timeout before another worker runs the step again, not its start-to-close.
+  private static final Duration STEP_HEARTBEAT = Duration.ofSeconds(10);
+
   // This workflow never sends a cancel command (RequestCancelActivityTask, CancelTimer): the
   // in-memory server, the embedded default, wedges a workflow whose task cancels an activity or
   // timer that completed while the task ran. So pure reads and waits are abandoned (the
@@ -529,6 +533,7 @@ public class JoinWorkflowImpl implements JoinWorkflow {
   private static ActivityOptions changing(Duration startToClose) {
     return ActivityOptions.newBuilder()
         .setStartToCloseTimeout(startToClose)
+        .setHeartbeatTimeout(STEP_HEARTBEAT)
         .setRetryOptions(CLUSTER_RETRY)
         .build();
   }
@@ -537,6 +542,7 @@ public class JoinWorkflowImpl implements JoinWorkflow {
     return ActivityOptions.newBuilder()
         .setStartToCloseTimeout(startToClose)
         .setScheduleToCloseTimeout(Duration.ofMinutes(10))
+        .setHeartbeatTimeout(STEP_HEARTBEAT)
         .setRetryOptions(CLUSTER_RETRY)
         .build();
   }
