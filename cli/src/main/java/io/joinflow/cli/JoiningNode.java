@@ -6,6 +6,8 @@ import io.joinflow.node.Node;
 import io.joinflow.proto.v1.JoinRequest;
 import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.MetadataState;
+import io.joinflow.proto.v1.NodeRecord;
+import io.joinflow.proto.v1.NodeState;
 import io.joinflow.proto.v1.TopologyUpdate;
 import java.time.Duration;
 import java.util.List;
@@ -14,7 +16,7 @@ import java.util.function.Consumer;
 /**
  * The joining side: an empty node asks the gateways to join it and, on success, writes the
  * cluster id and topology to its catalog in one batch (W6). A node that already belongs to a
- * cluster does not join again.
+ * cluster does not join again, unless it knows its join did not finish.
  */
 final class JoiningNode {
   /** How long a node keeps retrying unreachable gateways. */
@@ -27,13 +29,14 @@ final class JoiningNode {
    */
   static JoinResponse join(Node node, List<String> gateways, Duration callTimeout, Consumer<String> log)
       throws InterruptedException, StatusException {
-    if (node.identity().clusterId() != 0 && !removed(node)) {
+    if (node.identity().clusterId() != 0 && !joinUnfinished(node)) {
       log.accept("node " + Long.toUnsignedString(node.nodeId()) + " already belongs to cluster "
           + Long.toUnsignedString(node.identity().clusterId()) + "; not joining again");
       return null;
     }
     JoinRequest request = JoinRequest.newBuilder().setNodeId(node.nodeId())
-        .setListenAddr(node.config().listen().toString()).setWireVersion(Node.WIRE_VERSION).build();
+        .setListenAddr(node.config().listen().toString()).setWireVersion(Node.WIRE_VERSION)
+        .setIncarnation(node.identity().incarnation()).build();
     JoinResponse response;
     try (JoinClient client = new JoinClient(gateways)) {
       response = client.join(request, callTimeout, RETRY_FOR, log);
@@ -45,19 +48,24 @@ final class JoiningNode {
   }
 
   /**
-   * True when the topology this node was told of does not describe this node's data dir: it
-   * lists no node with this id (a join that was compensated pushed it the topology without it)
-   * or one of another incarnation (the node this one replaces after a lost disk, removed with
-   * leave and pushed the result at the shared address). Such a node hosts no group and may
-   * join. A node that left keeps its incarnation and stays out.
+   * True when this node, although it holds a cluster id, is not a finished member as far as it
+   * knows, so asking to join is right (Join is idempotent: a running join is attached to, a
+   * finished one changes nothing):
+   * <ul>
+   *   <li>the topology it knows lists no node with this id (a join that was compensated pushed
+   *       it the topology without it), or one of another incarnation (the node this one
+   *       replaces after a lost disk, removed with leave, pushed the result to the shared
+   *       address);
+   *   <li>it lists this node as JOINING: the process died mid-join, after its group 0 replica
+   *       or its catalog learned of it. The join resumes, or was undone and runs again.
+   * </ul>
+   * A node that left (DECOMMISSIONED, same incarnation) stays out, as does a LEARNER or ACTIVE one.
    */
-  static boolean removed(Node node) {
-    if (!node.hostedGroups().isEmpty()) {
-      return false;
-    }
+  static boolean joinUnfinished(Node node) {
     String incarnation = node.identity().incarnation();
-    return node.localMetadata().getNodesList().stream().filter(n -> n.getNodeId() == node.nodeId())
-        .noneMatch(n -> n.getIncarnation().equals(incarnation));
+    NodeRecord self = node.localMetadata().getNodesList().stream().filter(n -> n.getNodeId() == node.nodeId())
+        .filter(n -> n.getIncarnation().equals(incarnation)).findFirst().orElse(null);
+    return self == null || self.getState() == NodeState.JOINING;
   }
 
   /**

@@ -174,7 +174,8 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   /**
    * A Join repeated after its workflow finished (the node asks again because the gateway it
    * waited on stopped) is answered by that run, not by a second one, as long as the run
-   * succeeded and group 0 still lists the node at the same address: one run per join. The
+   * succeeded and group 0 still lists the node at the same address and incarnation (a node
+   * that lost its disk is refused by a new run's validate, W10): one run per join. The
    * answer says {@code already_joined}. Anything else (no run, a failed or compensated run, a
    * node that left since) returns null: a new run decides.
    */
@@ -205,7 +206,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
       return null;
     }
     boolean stillMember = cluster.view().getNodesList().stream().anyMatch(n -> n.getNodeId() == request.getNodeId()
-        && n.getAddr().equals(addr) && (n.getState() == io.joinflow.proto.v1.NodeState.LEARNER
+        && n.getAddr().equals(addr) && n.getIncarnation().equals(request.getIncarnation()) && (n.getState() == io.joinflow.proto.v1.NodeState.LEARNER
             || n.getState() == io.joinflow.proto.v1.NodeState.ACTIVE));
     if (!stillMember) {
       return null;
