@@ -89,8 +89,17 @@ final class CrashCluster implements AutoCloseable {
   }
 
   static CrashCluster start(int dataGroups, JoinOptions joinOptions, Consumer<String> log) throws Exception {
-    CrashCluster c = new CrashCluster(dataGroups, Ports.freeBase(2_100), Files.createTempDirectory("joinflow-crash"),
-        joinOptions, log);
+    return start(dataGroups, joinOptions, 200, log);
+  }
+
+  /**
+   * @param maxNodeId the highest node id the cluster will start; node i uses ports BASE+10i and
+   *     BASE+10i+1, all checked free before the cluster starts
+   */
+  static CrashCluster start(int dataGroups, JoinOptions joinOptions, int maxNodeId, Consumer<String> log)
+      throws Exception {
+    CrashCluster c = new CrashCluster(dataGroups, Ports.freeBase(10 * maxNodeId + 10),
+        Files.createTempDirectory("joinflow-crash"), joinOptions, log);
     try {
       c.startAll();
       return c;

@@ -20,22 +20,24 @@ import org.junit.jupiter.api.TestFactory;
  * a crash-safe join are checked (see {@link #check}). One cluster serves every run: the joined
  * node is taken out again afterwards, and each run joins a node id never used before.
  *
- * <p>{@code -Djoinflow.crash.seeds=N} runs N seeds per cell (default 1; each cell's seed
- * differs, so a default run covers 40 seeds); {@code -Djoinflow.crash.seed=S} replays from S;
+ * <p>{@code -Djoinflow.crash.seeds=N} runs N seeds per cell (default 2: 80 runs, each on a seed
+ * of its own); {@code -Djoinflow.crash.seed=S} replays from S;
  * {@code -Djoinflow.crash.roles=...} and {@code -Djoinflow.crash.points=...} pick cells.
  */
 class CrashMatrixIT {
   static final int DATA_GROUPS = 3;
   /** Short, so a join whose worker died mid-step compensates instead of waiting minutes. */
   static final JoinOptions JOIN_OPTIONS = new JoinOptions(20_000, 16);
-  private static final int SEEDS = Integer.getInteger("joinflow.crash.seeds", 1);
+  private static final int SEEDS = Integer.getInteger("joinflow.crash.seeds", 2);
   private static final long FIRST_SEED = Long.getLong("joinflow.crash.seed", 4242);
   /** Optional comma-separated filters, e.g. {@code -Djoinflow.crash.roles=WORKER}. */
   private static final String ROLES = System.getProperty("joinflow.crash.roles", "");
   private static final String POINTS = System.getProperty("joinflow.crash.points", "");
 
   private static CrashCluster cluster;
-  private static final AtomicInteger nextNode = new AtomicInteger(10);
+  /** Each run joins a node id of its own, from this one up. */
+  private static final int FIRST_NODE = 10;
+  private static final AtomicInteger nextNode = new AtomicInteger(FIRST_NODE);
   private static final List<String> summary = new ArrayList<>();
   private static long matrixStarted;
 
@@ -71,7 +73,9 @@ class CrashMatrixIT {
   @BeforeAll
   static void start() throws Exception {
     long t0 = System.nanoTime();
-    cluster = CrashCluster.start(DATA_GROUPS, JOIN_OPTIONS, line -> System.out.println("[crash] " + line));
+    int runs = SEEDS * Role.values().length * Point.values().length;
+    cluster = CrashCluster.start(DATA_GROUPS, JOIN_OPTIONS, FIRST_NODE + runs,
+        line -> System.out.println("[crash] " + line));
     System.out.println("[crash] cluster ready in " + ms(t0) + " ms");
     matrixStarted = System.nanoTime();
   }
