@@ -9,9 +9,17 @@ import java.util.concurrent.ThreadLocalRandom;
 final class Ports {
   private Ports() {}
 
+  // Below Linux's ephemeral range (32768-60999): a port checked free there can be taken by an
+  // outgoing connection before a node that starts late in a test binds it.
+  private static final int LOWEST = 10_000;
+  private static final int EPHEMERAL_START = 32_768;
+
   static int freeBase(int span) {
+    if (LOWEST + span >= EPHEMERAL_START) {
+      throw new IllegalArgumentException("a run of " + span + " ports does not fit below the ephemeral range");
+    }
     for (int attempt = 0; attempt < 200; attempt++) {
-      int base = 20_000 + ThreadLocalRandom.current().nextInt(0, 30_000);
+      int base = LOWEST + ThreadLocalRandom.current().nextInt(0, EPHEMERAL_START - span - LOWEST);
       if (allFree(base, span)) {
         return base;
       }
