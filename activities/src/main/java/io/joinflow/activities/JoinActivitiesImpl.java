@@ -40,6 +40,7 @@ import io.temporal.failure.ApplicationFailure;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -419,9 +420,10 @@ public final class JoinActivitiesImpl implements JoinActivities {
   // ---- 5. awaitLearner ----
 
   /**
-   * Polls the learner's progress and heartbeats each poll, so a cancelled join or a dead
-   * worker is noticed within a heartbeat timeout. A retried attempt keeps the target of the
-   * attempt before it (from the heartbeat details): the target is the leader's commit index
+   * Waits for the learner in calls the node answers once it caught up or after
+   * {@link ActivitySettings#progressWait()}, and heartbeats between them, so a cancelled join or
+   * a dead worker is noticed within a heartbeat timeout. A retried attempt keeps the target of
+   * the attempt before it (from the heartbeat details): the target is the leader's commit index
    * when waiting began, not when the latest attempt began. Only the progress fields of the
    * returned step are set; membership comes from {@code addLearner}.
    */
@@ -432,28 +434,34 @@ public final class JoinActivitiesImpl implements JoinActivities {
         .filter(d -> d.groupId() == input.groupId())
         .map(GroupStep::targetIndex)
         .orElse(0L);
-    LearnerProgressResponse p = progress(input, target);
+    LearnerProgressResponse p = progress(input, target, Duration.ZERO);
     target = p.getTargetIndex();
     while (!p.getCaughtUp()) {
       ctx.heartbeat(progressStep(input, p.getAppliedIndex(), target));
-      try {
-        Thread.sleep(settings.pollInterval().toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw Activity.wrap(e);
+      long started = System.nanoTime();
+      p = progress(input, target, settings.progressWait());
+      // A node that does not wait (or an answer that came early without catch-up) must not
+      // turn this loop into a busy poll.
+      long rest = settings.pollInterval().toMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      if (!p.getCaughtUp() && rest > 0) {
+        try {
+          Thread.sleep(rest);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw Activity.wrap(e);
+        }
       }
-      p = progress(input, target);
     }
     LOG.info("node {}: caught up in group {} (applied {} of {})", input.nodeId(), input.groupId(),
         p.getAppliedIndex(), target);
     return progressStep(input, p.getAppliedIndex(), target);
   }
 
-  private LearnerProgressResponse progress(GroupInput input, long target) {
+  private LearnerProgressResponse progress(GroupInput input, long target, Duration wait) {
     LearnerProgressRequest request = LearnerProgressRequest.newBuilder().setGroupId(input.groupId())
-        .setNodeId(input.nodeId()).setTargetIndex(target).build();
+        .setNodeId(input.nodeId()).setTargetIndex(target).setWaitMillis((int) wait.toMillis()).build();
     LearnerProgressResponse p = rpc(() -> pool.call("learner progress of node " + input.nodeId() + " in group "
-        + input.groupId(), stub -> stub.learnerProgress(request)));
+        + input.groupId(), pool.callDeadline().plus(wait), stub -> stub.learnerProgress(request)));
     if (!p.getInConf()) {
       // The workflow adds before it awaits: waiting for a learner that is not there never ends.
       throw reject(Status.FAILED_PRECONDITION, "node " + input.nodeId() + " is not a learner of group "

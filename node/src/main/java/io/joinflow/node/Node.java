@@ -39,7 +39,8 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -59,6 +60,8 @@ public final class Node implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
   /** The wire version this node speaks (JoinRequest.wire_version). */
   public static final int WIRE_VERSION = 1;
+  /** Threads answering NodeAdmin calls (see startGrpc). */
+  private static final int GRPC_THREADS = 64;
 
   private final NodeConfig config;
   private final Catalog catalog;
@@ -247,11 +250,18 @@ public final class Node implements AutoCloseable {
 
   private void startGrpc() throws IOException {
     health = new HealthStatusManager();
-    grpcExecutor = Executors.newFixedThreadPool(8, r -> {
-      Thread t = new Thread(r, "nodeadmin-" + config.nodeId());
-      t.setDaemon(true);
-      return t;
-    });
+    // Calls block: a membership change waits its turn behind the group's running change for up
+    // to 30 s, and changes merge only while they wait together. So enough threads that the
+    // additions of many simultaneous joins can wait at once and reads still get through;
+    // idle threads end.
+    ThreadPoolExecutor executor = new ThreadPoolExecutor(GRPC_THREADS, GRPC_THREADS, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "nodeadmin-" + config.nodeId());
+          t.setDaemon(true);
+          return t;
+        });
+    executor.allowCoreThreadTimeOut(true);
+    grpcExecutor = executor;
     grpcServer = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
         .executor(grpcExecutor)

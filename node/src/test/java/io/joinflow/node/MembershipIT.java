@@ -1,9 +1,12 @@
 package io.joinflow.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.joinflow.node.testing.MiniCluster;
 import io.joinflow.node.testing.MiniClusterTest;
 import io.joinflow.proto.v1.ChangeMembershipRequest;
@@ -12,6 +15,7 @@ import io.joinflow.proto.v1.GetRequest;
 import io.joinflow.proto.v1.GetResponse;
 import io.joinflow.proto.v1.JoinRecord;
 import io.joinflow.proto.v1.LearnerProgressRequest;
+import io.joinflow.proto.v1.LearnerProgressResponse;
 import io.joinflow.proto.v1.MembershipChange;
 import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.NodeState;
@@ -21,6 +25,8 @@ import io.joinflow.proto.v1.ReadConsistency;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Learner add (log replay and snapshot install), promote and remove on real nodes. */
@@ -97,6 +103,58 @@ class MembershipIT extends MiniClusterTest {
     assertThat(cluster.node(4).catalog().metadata().state().getJoinsCount()).isEqualTo(300);
     assertThat(cluster.node(4).catalog().metadata().state().getClusterId())
         .isEqualTo(cluster.metadata().getClusterId());
+  }
+
+  @Test
+  void shouldAnswerAWaitingProgressCallWhenTheLearnerReachesTheTarget() throws Exception {
+    cluster = new MiniCluster(MiniCluster.tempDir("progress-wait"), 2, MiniCluster.testSettings()).startVoters(3);
+    cluster.startNode(4, false);
+    cluster.register(4, NodeState.JOINING);
+    cluster.admin(2).changeMembership(change(1, 4, MembershipChange.ADD_LEARNER));
+    awaitCaughtUp(4, 1);
+    long now = cluster.admin(1).learnerProgress(progress(1, 4, 0, 0)).getTargetIndex();
+
+    // Waits on the node until writes to group 1 carry the learner past the target.
+    long target = now + 3;
+    CompletableFuture<LearnerProgressResponse> waiting = CompletableFuture.supplyAsync(
+        () -> cluster.admin(2).learnerProgress(progress(1, 4, target, 10_000)));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    for (int i = 0; !waiting.isDone(); i++) {
+      assertThat(System.nanoTime()).as("waiting call answered within 30 s").isLessThan(deadline);
+      cluster.admin(1).put(PutRequest.newBuilder().setKey(key(i)).setValue(ByteString.copyFromUtf8("v")).build());
+    }
+    LearnerProgressResponse reached = waiting.get();
+    assertThat(reached.getCaughtUp()).isTrue();
+    assertThat(reached.getTargetIndex()).isEqualTo(target);
+    assertThat(reached.getAppliedIndex()).isGreaterThanOrEqualTo(target);
+
+    // A target nobody writes up to: the call waits the whole time and answers not caught up.
+    long t0 = System.nanoTime();
+    LearnerProgressResponse short_ = cluster.admin(3).learnerProgress(progress(1, 4, target + 1_000_000, 300));
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isGreaterThanOrEqualTo(300);
+    assertThat(short_.getCaughtUp()).isFalse();
+    assertThat(short_.getInConf()).isTrue();
+    assertThat(short_.getTargetIndex()).isEqualTo(target + 1_000_000);
+
+    // Not a member of group 2: answered at once, whatever the wait.
+    assertThat(cluster.admin(1).learnerProgress(progress(2, 4, 0, 10_000)).getInConf()).isFalse();
+
+    assertThatThrownBy(() -> cluster.admin(1).learnerProgress(progress(1, 4, 0, 10_001)))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription())
+              .isEqualTo("wait_millis 10001 is too long; wait at most 10000 ms per call and call again");
+        });
+  }
+
+  private static LearnerProgressRequest progress(int group, long node, long target, int waitMillis) {
+    return LearnerProgressRequest.newBuilder().setGroupId(group).setNodeId(node).setTargetIndex(target)
+        .setWaitMillis(waitMillis).build();
+  }
+
+  private void awaitCaughtUp(long id, int group) {
+    await().atMost(Duration.ofSeconds(30)).until(() -> cluster.admin(1).learnerProgress(
+        LearnerProgressRequest.newBuilder().setGroupId(group).setNodeId(id).build()).getCaughtUp());
   }
 
   private void writeKeys(long via, int count) {

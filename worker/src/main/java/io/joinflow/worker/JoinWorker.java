@@ -45,7 +45,10 @@ public final class JoinWorker implements AutoCloseable {
     WorkerOptions.Builder options = WorkerOptions.newBuilder()
         // Replays on a busy 2-core machine can exceed the 1 s default (TEMPORAL.md).
         .setDefaultDeadlockDetectionTimeout(5_000)
-        .setMaxConcurrentActivityExecutionSize(64);
+        // Join activities mostly wait on the cluster (a learner catching up, a change queued
+        // behind its group's running change), so slots are cheap; 16 simultaneous joins into 8
+        // groups run about 150 at once, and a full worker delays every join's next step.
+        .setMaxConcurrentActivityExecutionSize(256);
     if (restartable) {
       options.setStickyQueueScheduleToStartTimeout(Duration.ZERO);
     }

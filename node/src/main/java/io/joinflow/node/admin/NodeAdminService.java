@@ -41,7 +41,9 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
@@ -62,6 +64,16 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
 
   /** How long one leadership transfer may take (≈80 ms measured; elections take ≈0.5 s). */
   private static final java.time.Duration TRANSFER_TIMEOUT = java.time.Duration.ofSeconds(5);
+  /** The longest a LearnerProgress call may wait on the node; callers call again to wait longer. */
+  static final long MAX_PROGRESS_WAIT_MS = 10_000;
+  /** How often a waiting LearnerProgress asks the learner (MembershipOps.awaitCaughtUp polls as often). */
+  static final long WAIT_CHECK_MS = 20;
+  /** Checks of waiting LearnerProgress calls: one short RPC each, shared by the JVM's nodes. */
+  private static final ScheduledExecutorService PROGRESS_WAITS = Executors.newScheduledThreadPool(4, r -> {
+    Thread t = new Thread(r, "learner-progress-wait");
+    t.setDaemon(true);
+    return t;
+  });
 
   /** Reads of group confs for cluster views; blocking RPCs, bounded and shared by the JVM's nodes. */
   private static final ExecutorService GROUP_READS = groupReads();
@@ -82,17 +94,25 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     try {
       result = call.run();
     } catch (Exception e) {
-      Status s = StatusMapping.toStatus(e);
-      if (s.getCode() == Status.Code.INTERNAL) {
-        LOG.error("node {}: {} failed", node.nodeId(), what, e);
-      } else {
-        LOG.debug("node {}: {} failed: {}", node.nodeId(), what, s);
-      }
-      out.onError(s.asException());
+      fail(what, out, e);
       return;
     }
+    reply(out, result);
+  }
+
+  private static <T> void reply(StreamObserver<T> out, T result) {
     out.onNext(result);
     out.onCompleted();
+  }
+
+  private void fail(String what, StreamObserver<?> out, Exception e) {
+    Status s = StatusMapping.toStatus(e);
+    if (s.getCode() == Status.Code.INTERNAL) {
+      LOG.error("node {}: {} failed", node.nodeId(), what, e);
+    } else {
+      LOG.debug("node {}: {} failed: {}", node.nodeId(), what, s);
+    }
+    out.onError(s.asException());
   }
 
   @Override
@@ -276,17 +296,82 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     });
   }
 
+  /**
+   * Answers at once, or — with {@code wait_millis} — once the learner reached the target or the
+   * wait ended, whichever comes first. A waiting call holds no thread: after the first read of
+   * the configuration, a shared scheduler asks only the learner, every {@value #WAIT_CHECK_MS} ms.
+   */
   @Override
   public void learnerProgress(LearnerProgressRequest request, StreamObserver<LearnerProgressResponse> out) {
-    answer("learner progress", out, () -> {
+    long waitMillis = Integer.toUnsignedLong(request.getWaitMillis());
+    MembershipOps.ProgressWatch watch;
+    RaftGroupId groupId;
+    try {
+      if (waitMillis > MAX_PROGRESS_WAIT_MS) {
+        throw Status.INVALID_ARGUMENT.withDescription("wait_millis " + waitMillis + " is too long; wait at most "
+            + MAX_PROGRESS_WAIT_MS + " ms per call and call again").asException();
+      }
       Target t = progressTarget(request.getGroupId(), request.getNodeId());
-      MembershipOps.Progress p = node.membership().learnerProgress(t.groupId(), t.peer(), t.candidates(),
-          request.getTargetIndex());
-      return LearnerProgressResponse.newBuilder()
-          .setInConf(p.inConf()).setIsLearner(p.learner()).setIsVoter(p.voter())
-          .setAppliedIndex(p.applied()).setTargetIndex(p.target()).setCaughtUp(p.caughtUp())
-          .build();
-    });
+      groupId = t.groupId();
+      watch = node.membership().watchProgress(groupId, t.peer(), t.candidates(), request.getTargetIndex());
+    } catch (Exception e) {
+      fail("learner progress", out, e);
+      return;
+    }
+    if (waitMillis == 0 || watch.progress().caughtUp() || !watch.progress().inConf()) {
+      reply(out, progressResponse(watch.progress()));
+      return;
+    }
+    new ProgressWait(groupId, watch, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis), out).next();
+  }
+
+  /** One waiting LearnerProgress call: asks the learner until it caught up or the wait ends. */
+  private final class ProgressWait implements Runnable {
+    private final RaftGroupId groupId;
+    private final long deadlineNanos;
+    private final StreamObserver<LearnerProgressResponse> out;
+    private MembershipOps.ProgressWatch watch;
+
+    ProgressWait(RaftGroupId groupId, MembershipOps.ProgressWatch watch, long deadlineNanos,
+                 StreamObserver<LearnerProgressResponse> out) {
+      this.groupId = groupId;
+      this.watch = watch;
+      this.deadlineNanos = deadlineNanos;
+      this.out = out;
+    }
+
+    void next() {
+      try {
+        PROGRESS_WAITS.schedule(this, WAIT_CHECK_MS, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        reply(out, progressResponse(watch.progress()));
+      }
+    }
+
+    @Override
+    public void run() {
+      if (out instanceof io.grpc.stub.ServerCallStreamObserver<?> call && call.isCancelled()) {
+        return;
+      }
+      try {
+        watch = watch.applied(node.membership().appliedIndex(groupId, watch.learner()));
+      } catch (Exception e) {
+        fail("learner progress", out, e);
+        return;
+      }
+      if (watch.progress().caughtUp() || System.nanoTime() - deadlineNanos >= 0) {
+        reply(out, progressResponse(watch.progress()));
+      } else {
+        next();
+      }
+    }
+  }
+
+  private static LearnerProgressResponse progressResponse(MembershipOps.Progress p) {
+    return LearnerProgressResponse.newBuilder()
+        .setInConf(p.inConf()).setIsLearner(p.learner()).setIsVoter(p.voter())
+        .setAppliedIndex(p.applied()).setTargetIndex(p.target()).setCaughtUp(p.caughtUp())
+        .build();
   }
 
   @Override

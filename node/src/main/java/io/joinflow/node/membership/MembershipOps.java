@@ -585,20 +585,45 @@ public final class MembershipOps {
 
   public Progress learnerProgress(RaftGroupId groupId, RaftPeer node, Collection<RaftPeer> candidates,
                                   long targetIndex) throws IOException {
+    return watchProgress(groupId, node, candidates, targetIndex).progress();
+  }
+
+  /**
+   * A learner's progress and where to ask it again. A caller that waits for catch-up reads the
+   * configuration and the target once and then asks only the learner, with
+   * {@link #appliedIndex}.
+   *
+   * @param progress the progress now
+   * @param learner the peer to ask for its applied index (null when it is in no configuration)
+   */
+  public record ProgressWatch(Progress progress, RaftPeer learner) {
+    /** The same watch with the learner's newer applied index. */
+    public ProgressWatch applied(long applied) {
+      Progress p = progress;
+      return new ProgressWatch(new Progress(p.inConf(), p.learner(), p.voter(), applied, p.target()), learner);
+    }
+  }
+
+  public ProgressWatch watchProgress(RaftGroupId groupId, RaftPeer node, Collection<RaftPeer> candidates,
+                                     long targetIndex) throws IOException {
     Conf conf = readConf(groupId, candidates);
     boolean learner = conf.isListener(node.getId());
     boolean voter = conf.isVoter(node.getId());
     long target = targetIndex > 0 ? targetIndex : conf.leaderCommitIndex();
-    long applied = 0;
-    if (learner || voter) {
-      RaftPeer addressed = Objects.requireNonNullElse(
-          conf.listeners().stream().filter(p -> p.getId().equals(node.getId())).findFirst()
-              .orElse(conf.voters().stream().filter(p -> p.getId().equals(node.getId())).findFirst().orElse(null)),
-          node);
-      GroupInfoReply info = call(() -> clients.forPeer(groupId, addressed).getGroupManagementApi(addressed.getId()).info(groupId));
-      applied = info.getLogInfoProto().getApplied().getIndex();
+    if (!learner && !voter) {
+      return new ProgressWatch(new Progress(false, false, false, 0, target), null);
     }
-    return new Progress(learner || voter, learner, voter, applied, target);
+    RaftPeer addressed = Objects.requireNonNullElse(
+        conf.listeners().stream().filter(p -> p.getId().equals(node.getId())).findFirst()
+            .orElse(conf.voters().stream().filter(p -> p.getId().equals(node.getId())).findFirst().orElse(null)),
+        node);
+    return new ProgressWatch(new Progress(true, learner, voter, appliedIndex(groupId, addressed), target), addressed);
+  }
+
+  /** The index {@code peer}'s division of the group has applied, asked of the peer itself. */
+  public long appliedIndex(RaftGroupId groupId, RaftPeer peer) throws IOException {
+    GroupInfoReply info = call(() -> clients.forPeer(groupId, peer).getGroupManagementApi(peer.getId()).info(groupId));
+    return info.getLogInfoProto().getApplied().getIndex();
   }
 
   /** Waits until {@code node} applied the leader's commit index taken when waiting began. */
