@@ -53,6 +53,8 @@ public final class BenchCommand implements Callable<Integer> {
    * cleanup after each repetition terminates it. Until then its stabilization window (longer
    * than any point) keeps it from changing a configuration under the cleanup.
    */
+  /** What the JVM warm-up joins: the smallest point of the targets, one join into 8 groups. */
+  private static final BenchPoint JVM_WARMUP_POINT = new BenchPoint(BenchPoint.JVM_WARMUP, 8, 1);
   private static final PromoteOptions HELD_PROMOTION = new PromoteOptions(Duration.ofDays(1).toMillis(),
       PromoteOptions.DEFAULT_CATCH_UP_DEADLINE_MILLIS, 0, PromoteOptions.DEFAULT_FAN_OUT);
 
@@ -78,6 +80,12 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "1",
       description = "Unmeasured repetitions per point before the measured ones (default: ${DEFAULT-VALUE}).")
   int warmup;
+
+  @Option(names = "--jvm-warmup", defaultValue = "3",
+      description = "Unmeasured repetitions of a one-join, 8-group point before the first point, so the"
+          + " first point does not pay for compiling the code the later ones run compiled"
+          + " (default: ${DEFAULT-VALUE}).")
+  int jvmWarmup;
 
   @Option(names = "--fan-out", defaultValue = "" + JoinOptions.DEFAULT_FAN_OUT,
       description = "Learner additions one workflow join makes at once (default: ${DEFAULT-VALUE}, the"
@@ -119,14 +127,21 @@ public final class BenchCommand implements Callable<Integer> {
     groups.forEach(g -> points.add(new BenchPoint(BenchPoint.GROUPS, g, 1)));
     concurrent.forEach(c -> points.add(new BenchPoint(BenchPoint.CONCURRENT, concurrentGroups, c)));
     BenchReport.Plan plan = new BenchReport.Plan(List.copyOf(groups), List.copyOf(concurrent), concurrentGroups,
-        reps, warmup, fanOut, !skipBaselines);
+        reps, warmup, jvmWarmup, fanOut, !skipBaselines);
 
     Map<String, Level> levels = verbose ? Map.of() : quietLogs();
     t0 = System.nanoTime();
     List<BenchReport.PointResult> results = new ArrayList<>();
     try {
+      if (jvmWarmup > 0) {
+        BenchReport.PointResult warm = run(JVM_WARMUP_POINT, modes, jvmWarmup, 0, err);
+        if (warm.error() != null || !warm.problems().isEmpty()) {
+          say(err, "JVM warm-up: " + (warm.error() != null ? warm.error() : warm.problems().get(0))
+              + " (not measured; the points follow)");
+        }
+      }
       for (BenchPoint point : points) {
-        results.add(run(point, modes, err));
+        results.add(run(point, modes, warmup, reps, err));
       }
     } finally {
       restoreLogs(levels);
@@ -165,12 +180,13 @@ public final class BenchCommand implements Callable<Integer> {
     if (fanOut < 1 || fanOut > 1025) {
       return "--fan-out must be 1..1025";
     }
-    if (reps < 1 || warmup < 0) {
-      return "--reps must be at least 1 and --warmup at least 0";
+    if (reps < 1 || warmup < 0 || jvmWarmup < 0) {
+      return "--reps must be at least 1, --warmup and --jvm-warmup at least 0";
     }
     // Every repetition of every mode joins fresh nodes with fresh ids (node i on BASE+10i).
     int widest = Math.max(1, concurrent.stream().mapToInt(Integer::intValue).max().orElse(1));
-    long lastId = 1L + (long) (warmup + reps) * widest * (skipBaselines ? 1 : BenchMode.values().length);
+    long lastId = 1L + Math.max((long) (warmup + reps) * widest, jvmWarmup)
+        * (skipBaselines ? 1 : BenchMode.values().length);
     if (portBase < 1024 || portBase + 10 * lastId + 1 > 65_535) {
       return "--port-base " + portBase + " leaves no room for " + (lastId - 1) + " joining nodes (node i listens on "
           + "BASE+10i and BASE+10i+1); choose 1024.." + (65_535 - 10 * lastId - 1) + " or fewer --reps";
@@ -186,8 +202,8 @@ public final class BenchCommand implements Callable<Integer> {
    * mode that goes first rotates, so no mode always meets the cleanest cluster. A failure to
    * start or run a repetition ends the point and is recorded, not thrown.
    */
-  private BenchReport.PointResult run(BenchPoint point, List<BenchMode> modes, PrintWriter err)
-      throws Exception {
+  private BenchReport.PointResult run(BenchPoint point, List<BenchMode> modes, int warmup, int reps,
+                                     PrintWriter err) throws Exception {
     Path dir = dataDir == null ? Files.createTempDirectory("joinflow-bench")
         : Files.createDirectories(dataDir.resolve("bench-" + point.label().replaceAll("[^A-Za-z0-9]+", "-")));
     Map<BenchMode, Samples> samples = new EnumMap<>(BenchMode.class);

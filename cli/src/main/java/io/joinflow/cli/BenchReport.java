@@ -31,10 +31,11 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
   /**
    * What was asked for.
    *
+   * @param jvmWarmup unmeasured repetitions of a one-join, 8-group point before the first point
    * @param fanOut learner additions one workflow join makes at once (the direct baseline has no bound)
    */
   record Plan(List<Integer> groups, List<Integer> concurrent, int concurrentGroups, int reps, int warmup,
-              int fanOut, boolean baselines) {}
+              int jvmWarmup, int fanOut, boolean baselines) {}
 
   /**
    * One mode at one point.
@@ -251,7 +252,7 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
     plan.groups().forEach(pl.putArray("groups")::add);
     plan.concurrent().forEach(pl.putArray("concurrent")::add);
     pl.put("concurrent_groups", plan.concurrentGroups()).put("reps", plan.reps()).put("warmup", plan.warmup())
-        .put("fan_out", plan.fanOut()).put("baselines", plan.baselines());
+        .put("jvm_warmup", plan.jvmWarmup()).put("fan_out", plan.fanOut()).put("baselines", plan.baselines());
     o.put("all_joins_succeeded", allJoinsSucceeded());
     ArrayNode ps = o.putArray("points");
     for (PointResult p : points) {

@@ -26,11 +26,12 @@ class BenchCommandIT {
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
     Path results = dir.resolve("results.json");
-    // node ids 2..7: one joining node per mode at the first point, two at the second
+    // node ids 2..7: one joining node per mode at the first point, two at the second (2..4 warming up)
     int base = Ports.freeBase(80);
 
     long started = System.nanoTime();
     int exit = cli.execute("--groups", "1", "--concurrent", "2", "--reps", "1", "--warmup", "0",
+        "--jvm-warmup", "1",
         "--port-base", String.valueOf(base), "--out", results.toString(), "--data-dir", dir.resolve("data").toString());
 
     System.out.println(out);
@@ -70,6 +71,8 @@ class BenchCommandIT {
     assertThat(json.get("targets").findValuesAsText("status")).containsOnly("not measured");
     assertThat(out.toString()).contains("groups=1").contains("concurrent=2 @8g").contains("WF/DIRECT")
         .contains("results written to");
-    assertThat(err.toString()).contains("groups=1: rep 1/1 workflow");
+    assertThat(err.toString()).contains("groups=1: rep 1/1 workflow")
+        .containsPattern("JVM warm-up @8g: warm-up 1/1 .*workflow [0-9]+ ms");
+    assertThat(json.at("/plan/jvm_warmup").asInt()).isEqualTo(1);
   }
 }

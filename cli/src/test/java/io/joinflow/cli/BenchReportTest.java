@@ -11,7 +11,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class BenchReportTest {
-  private static final BenchReport.Plan PLAN = new BenchReport.Plan(List.of(8, 64), List.of(1, 16), 8, 1, 0, 16, true);
+  private static final BenchReport.Plan PLAN = new BenchReport.Plan(List.of(8, 64), List.of(1, 16), 8, 1, 0, 0, 16, true);
   private static final BenchReport.Machine MACHINE = new BenchReport.Machine(2, "Linux amd64", "Java 17", 1024);
 
   private static BenchReport.PointResult point(String series, int groups, int concurrent, double workflow,
