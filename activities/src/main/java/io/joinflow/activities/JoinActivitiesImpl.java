@@ -423,8 +423,8 @@ public final class JoinActivitiesImpl implements JoinActivities {
    * Waits for the learner in calls the node answers once it caught up or after
    * {@link ActivitySettings#progressWait()}, and heartbeats between them, so a cancelled join or
    * a dead worker is noticed within a heartbeat timeout. A retried attempt keeps the target of
-   * the attempt before it (from the heartbeat details): the target is the leader's commit index
-   * when waiting began, not when the latest attempt began. Only the progress fields of the
+   * the attempt before it once that attempt heartbeated it: the target is the leader's commit
+   * index when waiting began, not when the latest attempt began. Only the progress fields of the
    * returned step are set; membership comes from {@code addLearner}.
    */
   @Override
@@ -434,7 +434,9 @@ public final class JoinActivitiesImpl implements JoinActivities {
         .filter(d -> d.groupId() == input.groupId())
         .map(GroupStep::targetIndex)
         .orElse(0L);
-    LearnerProgressResponse p = progress(input, target, Duration.ZERO);
+    // The first call waits too: a worker that dies before the first heartbeat leaves its retry
+    // a later target, which only asks for more.
+    LearnerProgressResponse p = progress(input, target, settings.progressWait());
     target = p.getTargetIndex();
     while (!p.getCaughtUp()) {
       ctx.heartbeat(progressStep(input, p.getAppliedIndex(), target));

@@ -429,8 +429,17 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  /** Group 0's state read through its leader. */
+  /**
+   * Group 0's state read through its leader: the read Ratis serves by default, a query of the
+   * leader's state machine once the leader applied its own term's first entry. On the leader
+   * itself that is the same read without the round trip (every membership call makes one).
+   */
   public MetadataState readMetadata() throws StatusException {
+    Optional<RaftServer.Division> local = division(ClusterIds.METADATA_GROUP);
+    if (local.isPresent() && local.get().getInfo().isLeader() && local.get().getInfo().isLeaderReady()
+        && local.get().getStateMachine() instanceof MetadataStateMachine sm) {
+      return sm.state();
+    }
     try {
       RaftClientReply reply = clients.forGroup(metadataGroupId(), groupClientPeers(ClusterIds.METADATA_GROUP))
           .io().sendReadOnly(Message.EMPTY);
