@@ -48,13 +48,13 @@ public final class BenchCommand implements Callable<Integer> {
    * gone). The bench reports failures itself, so they log errors only unless --verbose.
    */
   private static final List<String> CHATTY_LOGGERS = List.of("io.joinflow", "io.temporal", "org.apache.ratis");
+  /** What the JVM warm-up joins: the smallest point of the targets, one join into 8 groups. */
+  private static final BenchPoint JVM_WARMUP_POINT = new BenchPoint(BenchPoint.JVM_WARMUP, 8, 1);
   /**
    * Every successful join starts its node's promotion; the benchmark measures joins, so the
    * cleanup after each repetition terminates it. Until then its stabilization window (longer
    * than any point) keeps it from changing a configuration under the cleanup.
    */
-  /** What the JVM warm-up joins: the smallest point of the targets, one join into 8 groups. */
-  private static final BenchPoint JVM_WARMUP_POINT = new BenchPoint(BenchPoint.JVM_WARMUP, 8, 1);
   private static final PromoteOptions HELD_PROMOTION = new PromoteOptions(Duration.ofDays(1).toMillis(),
       PromoteOptions.DEFAULT_CATCH_UP_DEADLINE_MILLIS, 0, PromoteOptions.DEFAULT_FAN_OUT);
 
