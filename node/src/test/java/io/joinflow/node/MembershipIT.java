@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.junit.jupiter.api.Test;
 
 /** Learner add (log replay and snapshot install), promote and remove on real nodes. */
@@ -61,6 +62,10 @@ class MembershipIT extends MiniClusterTest {
       ChangeMembershipResponse r = cluster.admin(1).changeMembership(change(g, 4, MembershipChange.PROMOTE));
       assertThat(r.getVotersList()).containsExactlyInAnyOrder(1L, 2L, 3L, 4L);
       assertThat(r.getLearnersList()).isEmpty();
+      // Done means node 4 itself votes: a listener that has not heard of its promotion fails
+      // vote requests, so a leader lost right after would leave the group without a quorum.
+      assertThat(cluster.division(4, g).getInfo().getCurrentRole()).as("node 4's role in group %d", g)
+          .isIn(RaftPeerRole.FOLLOWER, RaftPeerRole.LEADER);
     }
     long promoteMs = (System.nanoTime() - t1) / 1_000_000;
     System.out.printf("sequential over %d groups: add learner %d ms/group, promote %d ms/group%n",

@@ -64,6 +64,8 @@ public final class MembershipOps {
    * changes of a few each went through.
    */
   static final int MAX_LEARNERS_PER_CHANGE = 4;
+  /** How long a promotion waits for the promoted node to act as a voter (it takes one heartbeat). */
+  static final Duration PROMOTED_ROLE_WAIT = Duration.ofSeconds(5);
 
   /** Hosting calls to joining nodes; blocking RPCs, so not the common pool (one thread on 2 cores). */
   private static final ExecutorService HOSTING = Executors.newCachedThreadPool(r -> {
@@ -401,7 +403,7 @@ public final class MembershipOps {
    */
   public Change promote(RaftGroupId groupId, RaftPeerId learner, Collection<RaftPeer> candidates, int maxVoters)
       throws IOException {
-    return change(groupId, candidates, "promote " + learner, conf -> {
+    Change change = change(groupId, candidates, "promote " + learner, conf -> {
       if (conf.isVoter(learner)) {
         return null;
       }
@@ -417,6 +419,43 @@ public final class MembershipOps {
       listeners.removeIf(p -> p.getId().equals(learner));
       return new Target(voters, listeners);
     }, null);
+    change.conf().voters().stream().filter(p -> p.getId().equals(learner)).findFirst()
+        .ifPresent(peer -> awaitVoting(groupId, peer));
+    return change;
+  }
+
+  /**
+   * Waits (at most {@link #PROMOTED_ROLE_WAIT}) until a promoted node's own division acts as a
+   * voter. The leader commits a promotion once a majority of the new voters holds it, which need
+   * not include the promoted node; until that node learns the new configuration is stable it
+   * stays a Ratis listener, and a listener asked for its vote fails the request. Were the leader
+   * to die in that window, a group of three voters would have one that can vote left and elect
+   * no one until the old leader returns (seen: group 0 killed 140 ms after a promotion).
+   */
+  private void awaitVoting(RaftGroupId groupId, RaftPeer peer) {
+    long deadline = System.nanoTime() + PROMOTED_ROLE_WAIT.toNanos();
+    while (true) {
+      try {
+        GroupInfoReply info = call(() -> clients.forPeer(groupId, peer).getGroupManagementApi(peer.getId()).info(groupId));
+        RaftPeerRole role = info.getRoleInfoProto().getRole();
+        if (role == RaftPeerRole.FOLLOWER || role == RaftPeerRole.LEADER || role == RaftPeerRole.CANDIDATE) {
+          return;
+        }
+      } catch (IOException | RuntimeException e) {
+        // Unreachable, or mid-change (see readConf); ask again until the deadline.
+      }
+      if (System.nanoTime() > deadline) {
+        LOG.warn("group {}: {} was promoted but still does not act as a voter after {} ms",
+            ClusterIds.groupNumber(groupId), peer.getId(), PROMOTED_ROLE_WAIT.toMillis());
+        return;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /**
