@@ -161,7 +161,7 @@ public final class MembershipOps {
       }
       GroupInfoReply info;
       try {
-        info = call(() -> clients.forPeer(groupId, peer).getGroupManagementApi(peer.getId()).info(groupId));
+        info = groupInfo(groupId, peer);
       } catch (IOException e) {
         last = e;
         continue;
@@ -436,8 +436,7 @@ public final class MembershipOps {
     long deadline = System.nanoTime() + PROMOTED_ROLE_WAIT.toNanos();
     while (true) {
       try {
-        GroupInfoReply info = call(() -> clients.forPeer(groupId, peer).getGroupManagementApi(peer.getId()).info(groupId));
-        RaftPeerRole role = info.getRoleInfoProto().getRole();
+        RaftPeerRole role = groupInfo(groupId, peer).getRoleInfoProto().getRole();
         if (role == RaftPeerRole.FOLLOWER || role == RaftPeerRole.LEADER || role == RaftPeerRole.CANDIDATE) {
           return;
         }
@@ -661,8 +660,12 @@ public final class MembershipOps {
 
   /** The index {@code peer}'s division of the group has applied, asked of the peer itself. */
   public long appliedIndex(RaftGroupId groupId, RaftPeer peer) throws IOException {
-    GroupInfoReply info = call(() -> clients.forPeer(groupId, peer).getGroupManagementApi(peer.getId()).info(groupId));
-    return info.getLogInfoProto().getApplied().getIndex();
+    return groupInfo(groupId, peer).getLogInfoProto().getApplied().getIndex();
+  }
+
+  /** What {@code peer}'s own division of the group reports about itself. */
+  private GroupInfoReply groupInfo(RaftGroupId groupId, RaftPeer peer) throws IOException {
+    return call(() -> clients.forPeer(groupId, peer).getGroupManagementApi(peer.getId()).info(groupId));
   }
 
   /** Waits until {@code node} applied the leader's commit index taken when waiting began. */
