@@ -66,8 +66,6 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   private static final java.time.Duration TRANSFER_TIMEOUT = java.time.Duration.ofSeconds(5);
   /** The longest a LearnerProgress call may wait on the node; callers call again to wait longer. */
   static final long MAX_PROGRESS_WAIT_MS = 10_000;
-  /** How often a waiting LearnerProgress asks the learner (MembershipOps.awaitCaughtUp polls as often). */
-  static final long WAIT_CHECK_MS = 20;
   /** Checks of waiting LearnerProgress calls: one short RPC each, shared by the JVM's nodes. */
   private static final ScheduledExecutorService PROGRESS_WAITS = Executors.newScheduledThreadPool(4, r -> {
     Thread t = new Thread(r, "learner-progress-wait");
@@ -299,7 +297,7 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   /**
    * Answers at once, or — with {@code wait_millis} — once the learner reached the target or the
    * wait ended, whichever comes first. A waiting call holds no thread: after the first read of
-   * the configuration, a shared scheduler asks only the learner, every {@value #WAIT_CHECK_MS} ms.
+   * the configuration, a shared scheduler asks only the learner, every {@value MembershipOps#PROGRESS_CHECK_MS} ms.
    */
   @Override
   public void learnerProgress(LearnerProgressRequest request, StreamObserver<LearnerProgressResponse> out) {
@@ -342,7 +340,7 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
 
     void next() {
       try {
-        PROGRESS_WAITS.schedule(this, WAIT_CHECK_MS, TimeUnit.MILLISECONDS);
+        PROGRESS_WAITS.schedule(this, MembershipOps.PROGRESS_CHECK_MS, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException e) {
         reply(out, progressResponse(watch.progress()));
       }

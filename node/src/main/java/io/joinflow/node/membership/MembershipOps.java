@@ -64,6 +64,8 @@ public final class MembershipOps {
    * changes of a few each went through.
    */
   static final int MAX_LEARNERS_PER_CHANGE = 4;
+  /** How often a wait on a node's own division (catch-up, role after promotion) asks it again. */
+  public static final long PROGRESS_CHECK_MS = 20;
   /** How long a promotion waits for the promoted node to act as a voter (it takes one heartbeat). */
   static final Duration PROMOTED_ROLE_WAIT = Duration.ofSeconds(5);
 
@@ -449,7 +451,7 @@ public final class MembershipOps {
         return;
       }
       try {
-        Thread.sleep(20);
+        Thread.sleep(PROGRESS_CHECK_MS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
@@ -680,7 +682,7 @@ public final class MembershipOps {
             + " applied " + p.applied() + " of " + target + " within " + timeout.toMillis() + " ms", true, null);
       }
       try {
-        Thread.sleep(20);
+        Thread.sleep(PROGRESS_CHECK_MS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException();
