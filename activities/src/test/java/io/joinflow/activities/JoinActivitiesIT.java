@@ -48,6 +48,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.function.Executable;
 
@@ -58,6 +59,8 @@ import org.junit.jupiter.api.function.Executable;
  * cluster and run in any order.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+// Each test's own bound (a hang fails here, by name, instead of in the fork timeout).
+@Timeout(value = 3, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class JoinActivitiesIT {
   private static final int GROUPS = 4;
 

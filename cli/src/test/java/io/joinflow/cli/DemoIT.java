@@ -8,10 +8,14 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
 
 /** {@code joinflow demo --json} itself, in process, as a user runs it. */
+// Each test's own bound (a hang fails here, by name, instead of in the fork timeout).
+@Timeout(value = 8, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DemoIT {
   @Test
   void shouldJoinAndPromoteNodeFourAndEndWithOneJsonLine() throws Exception {

@@ -62,6 +62,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -74,6 +75,8 @@ import org.slf4j.LoggerFactory;
  * killed once it is a learner of some groups, deterministically.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+// Each test's own bound (a hang fails here, by name, instead of in the fork timeout).
+@Timeout(value = 4, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class HostileJoinIT {
   private static final int GROUPS = 2;
   private static final long DEADLINE_MS = 20_000;

@@ -46,6 +46,7 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Durability of the join itself, through the real stack in one process (embedded Temporal,
@@ -60,6 +61,8 @@ import org.junit.jupiter.api.Test;
  * the join's workflow ran once on the Temporal that finished it (a lost Temporal's run aside);
  * and the node's client got one final answer.
  */
+// Each test's own bound (a hang fails here, by name, instead of in the fork timeout).
+@Timeout(value = 6, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class JoinDurabilityIT {
   private static final int DATA_GROUPS = 3;
   private static final long JOINING = 4;

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Joins through the real stack in one process: embedded Temporal, worker, gateway, and real
@@ -38,6 +39,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * through the same workflow when it started.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+// Each test's own bound (a hang fails here, by name, instead of in the fork timeout).
+@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class JoinIT {
   private static final int GROUPS = 8;
   private static DevCluster cluster;

@@ -19,12 +19,15 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A joining node in its own OS process ({@code joinflow node --join}) killed with SIGKILL while
  * its join adds it as a learner: the join compensates, nothing of the node stays behind, and
  * the same process started again on the same data dir joins cleanly (W7).
  */
+// Each test's own bound (a hang fails here, by name, instead of in the fork timeout).
+@Timeout(value = 8, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ProcessCrashIT {
   private static final long NODE = 9;
   private static CrashCluster cluster;

@@ -40,6 +40,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
 
 /**
@@ -49,6 +50,8 @@ import picocli.CommandLine;
  * The tests build on each other in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+// Each test's own bound (a hang fails here, by name, instead of in the fork timeout).
+@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class PromoteLeaveIT {
   private static final int GROUPS = 4;
   private static final long WINDOW_MS = 60_000;

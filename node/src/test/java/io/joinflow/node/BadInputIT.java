@@ -23,13 +23,17 @@ import io.joinflow.proto.v1.TopologyUpdateAck;
 import io.joinflow.proto.v1.UpsertNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Bad requests get a status and a sentence, and change nothing. One single-node cluster. */
+// Each test's own bound (a hang fails here, by name, instead of in the fork timeout).
+@Timeout(value = 3, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class BadInputIT {
   private static MiniCluster cluster;
 

@@ -24,12 +24,15 @@ import java.util.concurrent.TimeUnit;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Learners added to the same group at the same time. Through different nodes: Ratis 3.3.0's
  * {@code Mode.ADD} would keep only the second listener; compare-and-set keeps both. Through one
  * node: the additions that wait for the group are merged into one change.
  */
+// Each test's own bound (a hang fails here, by name, instead of in the fork timeout).
+@Timeout(value = 3, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ConcurrentLearnersIT extends MiniClusterTest {
 
   @Test

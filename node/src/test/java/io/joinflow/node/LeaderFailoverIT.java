@@ -16,11 +16,14 @@ import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A group's leader dies while a learner is being added: the change completes on the new leader
  * (or was already committed and is reported as success), never as an error.
  */
+// Each test's own bound (a hang fails here, by name, instead of in the fork timeout).
+@Timeout(value = 3, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class LeaderFailoverIT extends MiniClusterTest {
 
   @Test

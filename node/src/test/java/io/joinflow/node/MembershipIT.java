@@ -29,8 +29,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Learner add (log replay and snapshot install), promote and remove on real nodes. */
+// Each test's own bound (a hang fails here, by name, instead of in the fork timeout).
+@Timeout(value = 3, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class MembershipIT extends MiniClusterTest {
   private static final int GROUPS = 4;
 
