@@ -1,9 +1,11 @@
 package io.joinflow.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.joinflow.cli.StepTrigger.When;
 import io.joinflow.workflows.JoinOptions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The crash matrix: a node joins a three-voter cluster while one role is stopped abruptly at
@@ -20,16 +23,26 @@ import org.junit.jupiter.api.TestFactory;
  * a crash-safe join are checked (see {@link #check}). One cluster serves every run: the joined
  * node is taken out again afterwards, and each run joins a node id never used before.
  *
- * <p>{@code -Djoinflow.crash.seeds=N} runs N seeds per cell (default 2: 80 runs, each on a seed
- * of its own); {@code -Djoinflow.crash.seed=S} replays from S;
- * {@code -Djoinflow.crash.roles=...} and {@code -Djoinflow.crash.points=...} pick cells.
+ * <p>Every cell runs in the default build, with one seed each (40 runs). The first seed is
+ * derived from the commit under test (so successive commits cover other seeds) and printed with
+ * the command that replays the run; {@code -Djoinflow.crash.seed=S} fixes it,
+ * {@code -Djoinflow.crash.seeds=N} runs N seeds per cell (the large sweep), and
+ * {@code -Djoinflow.crash.roles=...} / {@code -Djoinflow.crash.points=...} pick cells. A cell's
+ * seed depends only on the first seed and the cell's place in the matrix, so a filtered run
+ * replays the same seed. Each run is bounded by {@link #RUN_TIMEOUT} and fails with its own
+ * name when it hangs.
  */
+// Bounds the factory and the lifecycle; each dynamic run is bounded by RUN_TIMEOUT.
+@Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class CrashMatrixIT {
   static final int DATA_GROUPS = 3;
   /** Short, so a join whose worker died mid-step compensates instead of waiting minutes. */
   static final JoinOptions JOIN_OPTIONS = new JoinOptions(20_000, 16);
-  private static final int SEEDS = Integer.getInteger("joinflow.crash.seeds", 2);
-  private static final long FIRST_SEED = Long.getLong("joinflow.crash.seed", 4242);
+  private static final int SEEDS = Integer.getInteger("joinflow.crash.seeds", 1);
+  private static final CrashSeeds.First FIRST = CrashSeeds.first(System.getProperty("joinflow.crash.seed"));
+  private static final long FIRST_SEED = FIRST.seed();
+  /** A run takes 6-17 s here; a run still going after this is a hang, reported by its name. */
+  static final Duration RUN_TIMEOUT = Duration.ofMinutes(3);
   /** Optional comma-separated filters, e.g. {@code -Djoinflow.crash.roles=WORKER}. */
   private static final String ROLES = System.getProperty("joinflow.crash.roles", "");
   private static final String POINTS = System.getProperty("joinflow.crash.points", "");
@@ -77,6 +90,8 @@ class CrashMatrixIT {
     cluster = CrashCluster.start(DATA_GROUPS, JOIN_OPTIONS, FIRST_NODE + runs,
         line -> System.out.println("[crash] " + line));
     System.out.println("[crash] cluster ready in " + ms(t0) + " ms");
+    System.out.println("[crash] " + SEEDS + " seed(s) per cell, first seed " + FIRST_SEED + " (" + FIRST.source()
+        + "); replay with -Djoinflow.crash.seed=" + FIRST_SEED);
     matrixStarted = System.nanoTime();
   }
 
@@ -99,7 +114,12 @@ class CrashMatrixIT {
             && (POINTS.isEmpty() || List.of(POINTS.split(",")).contains(point.name()));
         for (int s = 0; s < SEEDS && selected; s++) {
           long seed = FIRST_SEED + 1000L * s + cell;
-          tests.add(DynamicTest.dynamicTest(role + " at " + point + " seed " + seed, () -> run(role, point, seed)));
+          String name = role + " at " + point + " seed " + seed;
+          // @Timeout does not reach dynamic tests: bound each run here.
+          tests.add(DynamicTest.dynamicTest(name, () -> assertTimeoutPreemptively(RUN_TIMEOUT,
+              () -> run(role, point, seed), () -> name + " hung for " + RUN_TIMEOUT.toMinutes() + " min; replay it with"
+                  + " -Djoinflow.crash.seed=" + FIRST_SEED + " -Djoinflow.crash.roles=" + role
+                  + " -Djoinflow.crash.points=" + point)));
         }
         cell++;
       }
