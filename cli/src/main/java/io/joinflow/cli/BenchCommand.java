@@ -22,6 +22,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,9 +31,10 @@ import picocli.CommandLine.Spec;
  * {@code joinflow bench}: join latency through the workflow against two baselines measured on
  * the same cluster in the same run — {@link BenchMode#DIRECT direct} (the Raft minimum) and
  * {@link BenchMode#SEQUENTIAL sequential} (the seed's algorithm). Every repetition of every
- * series point runs on a fresh in-process cluster with a fresh embedded Temporal (the test
- * server slows with use), and each mode joins fresh empty nodes, which are taken out again
- * before the next mode.
+ * series point runs on a fresh in-process cluster with a fresh Temporal (a dev server with its
+ * history in memory, or the embedded test server, which slows with use; with {@code --temporal
+ * env} one cluster serves every repetition), and each mode joins fresh empty nodes, which are
+ * taken out again before the next mode.
  *
  * <p>Prints a table to stdout, progress to stderr, and writes everything to a JSON file. Exit 0
  * when every join succeeded (whether or not the targets were met), 1 when a join or a point
@@ -110,6 +112,13 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "Keep the nodes', activities', Temporal's and Ratis' logs.")
   boolean verbose;
 
+  @Mixin
+  TemporalOptions temporalOptions = new TemporalOptions();
+
+  private TemporalChoice temporal;
+  /** What the last repetition's Temporal said of itself (for the report). */
+  private volatile String temporalSeen;
+
   private long t0;
 
   @Override
@@ -117,6 +126,13 @@ public final class BenchCommand implements Callable<Integer> {
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     String invalid = validate();
+    if (invalid == null) {
+      try {
+        temporal = temporalOptions.choose();
+      } catch (IllegalArgumentException e) {
+        invalid = e.getMessage();
+      }
+    }
     if (invalid != null) {
       err.println("joinflow bench: " + invalid);
       err.flush();
@@ -131,6 +147,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     Map<String, Level> levels = verbose ? Map.of() : quietLogs();
     t0 = System.nanoTime();
+    say(err, "temporal: " + temporal.mode().label() + " (" + temporal.reason() + "), a fresh one per repetition"
+        + (temporal.hint() == null ? "" : "; " + temporal.hint()));
     List<BenchReport.PointResult> results = new ArrayList<>();
     try {
       if (jvmWarmup > 0) {
@@ -151,7 +169,16 @@ public final class BenchCommand implements Callable<Integer> {
     if (file.getParent() != null) {
       Files.createDirectories(file.getParent());
     }
-    JSON.writeValue(file.toFile(), report.json(JSON));
+    var json = report.json(JSON);
+    json.put("temporal_mode", temporal.mode().label());
+    json.put("temporal_address", temporal.mode() == io.joinflow.worker.TemporalConnection.Mode.ENV
+        ? temporal.env().get("TEMPORAL_ADDRESS") : "127.0.0.1:" + portBase);
+    json.put("temporal_namespace", temporal.mode() == io.joinflow.worker.TemporalConnection.Mode.CLI
+        ? io.joinflow.worker.TemporalConnection.DEV_NAMESPACE : temporalNamespace());
+    // Every repetition's own server is gone by now: there is no UI to link to.
+    json.putNull("ui_url");
+    json.put("temporal_server", temporalSeen);
+    JSON.writeValue(file.toFile(), json);
     stdout.println();
     stdout.print(report.table());
     stdout.println();
@@ -222,11 +249,13 @@ public final class BenchCommand implements Callable<Integer> {
         Collections.rotate(order, -(round - warmup));
         Path roundDir = dir.resolve("round-" + round);
         DevCluster.Settings settings = new DevCluster.Settings(1, point.groups(), portBase, roundDir,
-            new JoinOptions(JoinOptions.DEFAULT_DEADLINE_MILLIS, fanOut), point.raft(), HELD_PROMOTION);
+            new JoinOptions(JoinOptions.DEFAULT_DEADLINE_MILLIS, fanOut), point.raft(), HELD_PROMOTION)
+            .withTemporal(temporal, false);
         StringBuilder line = new StringBuilder(point.label()).append(measured
             ? ": rep " + (round - warmup + 1) + "/" + reps : ": warm-up " + (round + 1) + "/" + warmup);
         try (DevCluster cluster = DevCluster.start(settings, l -> { });
              BenchJoins joins = new BenchJoins(cluster, settings, ids::getAndIncrement)) {
+          temporalSeen = cluster.temporal().describe();
           for (BenchMode mode : order) {
             List<Node> nodes = joins.startNodes(point.concurrent());
             BenchJoins.Outcome outcome;
@@ -293,6 +322,12 @@ public final class BenchCommand implements Callable<Integer> {
           LatencyStats.of(timelines.stream().map(t -> (double) t.totalMs()).toList()), calls,
           LatencyStats.of(cpuBusy).median(), LatencyStats.of(historyEvents).max());
     }
+  }
+
+  private String temporalNamespace() {
+    String ns = temporal.env().get("TEMPORAL_NAMESPACE");
+    return temporal.mode() == io.joinflow.worker.TemporalConnection.Mode.ENV && ns != null && !ns.isEmpty()
+        ? ns : io.joinflow.worker.TemporalConnection.EMBEDDED_NAMESPACE;
   }
 
   /**

@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -50,8 +51,21 @@ public final class DemoCommand implements Callable<Integer> {
   int groups;
 
   @Option(names = "--port-base", defaultValue = "7300",
-      description = "Temporal on BASE, gateway on BASE+1, node i on BASE+10i (default: ${DEFAULT-VALUE}).")
+      description = "Temporal on BASE, gateway on BASE+1, Temporal's Web UI on BASE+2, node i on BASE+10i"
+          + " (default: ${DEFAULT-VALUE}).")
   int portBase;
+
+  @Option(names = "--data-dir", description = "Keep the cluster and the join's history here (default: a temporary"
+      + " directory, removed at the end); joinflow dev --data-dir DIR shows them again.")
+  Path dataDir;
+
+  @Option(names = "--hold", defaultValue = "auto", paramLabel = "WHEN",
+      description = "Keep the cluster and the Web UI up at the end until Enter: auto (when the terminal is interactive"
+          + " and there is a Web UI), always or never (default: ${DEFAULT-VALUE}).")
+  String hold;
+
+  @Mixin
+  TemporalOptions temporalOptions = new TemporalOptions();
 
   @Option(names = "--json", description = "End with one JSON line describing the join.")
   boolean json;
@@ -79,7 +93,24 @@ public final class DemoCommand implements Callable<Integer> {
           + ", not '" + crashDuring + "'");
       return 2;
     }
-    Path dir = Files.createTempDirectory("joinflow-demo");
+    if (!java.util.List.of("auto", "always", "never").contains(hold)) {
+      err.println("joinflow demo: --hold must be auto, always or never, not '" + hold + "'");
+      return 2;
+    }
+    TemporalChoice temporal;
+    try {
+      temporal = temporalOptions.choose();
+    } catch (IllegalArgumentException e) {
+      err.println("joinflow demo: " + e.getMessage());
+      return 2;
+    }
+    boolean temporary = dataDir == null;
+    if (!temporary && Files.isDirectory(dataDir.resolve("node-1"))) {
+      err.println("joinflow demo: " + dataDir + " holds a cluster already; the demo starts a new one (use joinflow dev"
+          + " --data-dir " + dataDir + " to run that one again)");
+      return 2;
+    }
+    Path dir = temporary ? Files.createTempDirectory("joinflow-demo") : Files.createDirectories(dataDir);
     long t0 = System.nanoTime();
     java.util.concurrent.atomic.AtomicReference<DevCluster> running = new java.util.concurrent.atomic.AtomicReference<>();
     LeaderCrash crash = crashDuring == null ? null : new LeaderCrash(running, line -> say(out, t0, line));
@@ -87,8 +118,18 @@ public final class DemoCommand implements Callable<Integer> {
         ? new io.temporal.common.interceptors.WorkerInterceptor[0]
         : new io.temporal.common.interceptors.WorkerInterceptor[] {
             new StepTrigger(JOINING_NODE, crashDuring, -1, StepTrigger.When.START, crash::kill)};
-    try (DevCluster cluster = DevCluster.start(new DevCluster.Settings(3, groups, portBase, dir,
-        JoinOptions.defaults()), line -> say(out, t0, line), interceptors)) {
+    DevCluster startedCluster;
+    try {
+      startedCluster = DevCluster.start(new DevCluster.Settings(3, groups, portBase, dir, JoinOptions.defaults())
+          .withTemporal(temporal, true), line -> say(out, t0, line), interceptors);
+    } catch (Exception e) {
+      err.println("joinflow demo: cannot start the cluster: " + e.getMessage());
+      if (temporary) {
+        DevCluster.deleteRecursively(dir);
+      }
+      return 1;
+    }
+    try (DevCluster cluster = startedCluster) {
       running.set(cluster);
       if (crash != null) {
         say(out, t0, "waiting for nodes 2 and 3 to vote in every group, so group 0 survives losing its leader");
@@ -137,6 +178,9 @@ public final class DemoCommand implements Callable<Integer> {
       out.println("timeline of " + response.getWorkflowId() + " (from its workflow history):");
       out.print(timeline.render());
       out.println();
+      if (!response.getUiUrl().isEmpty()) {
+        out.println("see the join in the Temporal Web UI: " + response.getUiUrl());
+      }
       if (response.getSuccess()) {
         out.println("node 4 joined as a learner of all " + view.getGroupsCount() + " groups in " + joinMs + " ms");
       } else {
@@ -161,12 +205,50 @@ public final class DemoCommand implements Callable<Integer> {
                 ? "still " + promotion.getPhase() : promotion.getOutcome()));
       }
       if (json) {
-        out.println(summary(response, view, joinMs, timeline, promotion, promoteMs, crash));
+        out.println(summary(response, view, joinMs, timeline, promotion, promoteMs, crash, cluster.temporal()));
       }
       out.flush();
+      holdUntilEnter(cluster, out, dir, temporary);
       return response.getSuccess() && promoted ? 0 : 1;
     } finally {
-      DevCluster.deleteRecursively(dir);
+      if (temporary) {
+        DevCluster.deleteRecursively(dir);
+      }
+    }
+  }
+
+  /**
+   * Keeps the cluster, and the Web UI with the join's page, up until Enter (or Ctrl-C / end of
+   * input) when asked to, or by default when a person is at the terminal and there is a UI.
+   */
+  private void holdUntilEnter(DevCluster cluster, PrintWriter out, Path dir, boolean temporary) {
+    boolean hasUi = cluster.temporal().uiUrl().isPresent();
+    boolean wait = switch (hold) {
+      case "always" -> true;
+      case "never" -> false;
+      default -> hasUi && !json && System.console() != null;
+    };
+    if (!wait) {
+      if (hasUi && !json) {
+        out.println(temporary ? "the demo's Temporal stops now; keep the history with --data-dir DIR (and see it"
+            + " again with joinflow dev --data-dir DIR), or keep it up with --hold always"
+            : "the join's history is kept in " + dir + "; joinflow dev --data-dir " + dir + " shows it again");
+        out.flush();
+      }
+      return;
+    }
+    out.println("the cluster and " + (hasUi ? "the Web UI (" + cluster.temporal().uiUrl().get() + ")" : "Temporal")
+        + " stay up; press Enter to stop them");
+    out.flush();
+    try {
+      while (true) {
+        int c = System.in.read();
+        if (c == -1 || c == '\n') {
+          break;
+        }
+      }
+    } catch (java.io.IOException e) {
+      // no input: stop
     }
   }
 
@@ -336,10 +418,12 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private static String summary(JoinResponse r, ClusterView view, long joinMs, JoinTimeline timeline,
-                                PromotionProgress promotion, long promoteMs, LeaderCrash crash) throws Exception {
+                                PromotionProgress promotion, long promoteMs, LeaderCrash crash,
+                                io.joinflow.worker.TemporalConnection temporal) throws Exception {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode o = mapper.createObjectNode();
     o.put("success", r.getSuccess());
+    TemporalJson.put(o, temporal);
     if (crash != null) {
       o.put("crashed_node", crash.killed());
       o.put("crashed_during", crash.step());
@@ -351,9 +435,19 @@ public final class DemoCommand implements Callable<Integer> {
     o.put("node_id", JOINING_NODE);
     o.put("workflow_id", r.getWorkflowId());
     o.put("run_id", r.getRunId());
+    ObjectNode join = o.putObject("join");
+    join.put("workflow_id", r.getWorkflowId()).put("run_id", r.getRunId());
+    if (r.getUiUrl().isEmpty()) {
+      join.putNull("ui_url");
+    } else {
+      join.put("ui_url", r.getUiUrl());
+    }
     o.put("join_ms", joinMs);
     if (promotion != null) {
       o.put("promote_workflow_id", promotion.getWorkflowId());
+      if (!promotion.getUiUrl().isEmpty()) {
+        o.put("promote_ui_url", promotion.getUiUrl());
+      }
       o.put("promote_phase", promotion.getPhase());
       o.put("promote_ms", promoteMs);
     }

@@ -38,7 +38,12 @@ final class DevCluster implements AutoCloseable {
 
   /** What to start. */
   record Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions,
-                  RaftSettings raft, PromoteOptions promoteOptions) {
+                  RaftSettings raft, PromoteOptions promoteOptions, TemporalChoice temporal, boolean durableTemporal) {
+    Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions, RaftSettings raft,
+             PromoteOptions promoteOptions) {
+      this(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, TemporalChoice.embedded(), true);
+    }
+
     Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions, RaftSettings raft) {
       this(nodes, dataGroups, portBase, dataDir, joinOptions, raft, PromoteOptions.defaults());
     }
@@ -49,7 +54,16 @@ final class DevCluster implements AutoCloseable {
 
     /** These settings with other promotion tunables. */
     Settings withPromoteOptions(PromoteOptions options) {
-      return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, options);
+      return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, options, temporal, durableTemporal);
+    }
+
+    /**
+     * These settings on another Temporal.
+     *
+     * @param durable whether a dev server keeps its history in the data dir (else in memory)
+     */
+    Settings withTemporal(TemporalChoice choice, boolean durable) {
+      return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, choice, durable);
     }
   }
 
@@ -85,8 +99,11 @@ final class DevCluster implements AutoCloseable {
   }
 
   private void startAll(Consumer<String> log) throws Exception {
-    temporal = TemporalConnection.embedded(settings.portBase());
-    log.accept("temporal (embedded, not durable) on " + temporal.target());
+    temporal = settings.temporal().open(settings.portBase(), settings.dataDir(), settings.durableTemporal());
+    log.accept("temporal: " + temporal.describe());
+    if (settings.temporal().hint() != null) {
+      log.accept("  " + settings.temporal().hint());
+    }
     Node seed = startNode(1, true);
     log.accept("node 1 bootstrapped cluster " + Long.toUnsignedString(seed.identity().clusterId()) + " with "
         + settings.dataGroups() + " data groups");
@@ -105,10 +122,16 @@ final class DevCluster implements AutoCloseable {
       Node node = startNode(id, false);
       long started = System.nanoTime();
       JoinResponse r = join(node, log);
-      if (r == null || !r.getSuccess()) {
-        throw new IllegalStateException("node " + id + " did not join: " + (r == null ? "no answer" : r.getError()));
+      if (r == null) {
+        // A dev cluster started again on its data dir: the node reopened its groups.
+        log.accept("node " + id + " is a member already (restarted on its data dir)");
+        continue;
       }
-      log.accept("node " + id + " joined in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
+      if (!r.getSuccess()) {
+        throw new IllegalStateException("node " + id + " did not join: " + r.getError());
+      }
+      log.accept("node " + id + " joined in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms"
+          + (r.getUiUrl().isEmpty() ? "" : ": " + r.getUiUrl()));
     }
   }
 
@@ -203,7 +226,7 @@ final class DevCluster implements AutoCloseable {
    */
   void startGateway() throws IOException {
     gateway = JoinGateway.start(gatewayAddress(), new JoinServiceImpl(temporal.client(), views,
-        settings.joinOptions(), settings.promoteOptions()));
+        settings.joinOptions(), settings.promoteOptions(), TemporalChoice.endpoint(temporal)));
   }
 
   /** Stops the gateway; Join calls waiting for their workflow are answered UNAVAILABLE. */
@@ -213,17 +236,21 @@ final class DevCluster implements AutoCloseable {
   }
 
   /**
-   * Stops the embedded Temporal server: every workflow it held is gone, as when the process
-   * running it dies. Stop the worker and the gateway first; they are bound to this server.
+   * Stops Temporal: an embedded server loses every workflow it held, as when the process running
+   * it dies; a dev server keeps them in its history file. Stop the worker and the gateway first;
+   * they are bound to this connection.
    */
   void stopTemporal() {
     temporal.close();
     temporal = null;
   }
 
-  /** Starts an empty embedded Temporal server on the same port. */
+  /**
+   * Starts Temporal again on the same port: an empty embedded server, or the dev server on its
+   * history file (which keeps every workflow it held).
+   */
   void startTemporal() throws IOException {
-    temporal = TemporalConnection.embedded(settings.portBase());
+    temporal = settings.temporal().open(settings.portBase(), settings.dataDir(), settings.durableTemporal());
   }
 
   /** The cluster view through any live node. */

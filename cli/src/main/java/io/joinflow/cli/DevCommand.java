@@ -11,16 +11,20 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import io.joinflow.gateway.JoinListing;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code joinflow dev}: the embedded Temporal server, a seed node, nodes 2..N joined through
- * the join workflow, a worker and a gateway, in one process, until interrupted.
+ * {@code joinflow dev}: Temporal (the dev server when the Temporal CLI is installed, else the
+ * embedded test server), a seed node, nodes 2..N joined through the join workflow, a worker and
+ * a gateway, in one process, until interrupted. With {@code --data-dir} everything is durable:
+ * started again on the same directory, the cluster and every join's history come back.
  */
 @Command(name = "dev", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    description = "Runs a local cluster with embedded Temporal, a worker and a gateway until interrupted.")
+    description = "Runs a local cluster with Temporal, a worker and a gateway until interrupted.")
 public final class DevCommand implements Callable<Integer> {
   @Spec
   private CommandSpec spec;
@@ -32,11 +36,17 @@ public final class DevCommand implements Callable<Integer> {
   int groups;
 
   @Option(names = "--port-base", defaultValue = "7100",
-      description = "Temporal on BASE, gateway on BASE+1, node i on BASE+10i and BASE+10i+1 (default: ${DEFAULT-VALUE}).")
+      description = "Temporal on BASE, gateway on BASE+1, Temporal's Web UI on BASE+2 (and its HTTP API and metrics on"
+          + " BASE+3, BASE+4), node i on BASE+10i and BASE+10i+1 (default: ${DEFAULT-VALUE}).")
   int portBase;
 
-  @Option(names = "--data-dir", description = "Where nodes store data (default: a new temporary directory, removed on exit).")
+  @Option(names = "--data-dir", description = "Where nodes and the Temporal dev server keep their data; start dev again"
+      + " on the same directory to get the cluster and its join history back (default: a new temporary directory,"
+      + " removed on exit).")
   Path dataDir;
+
+  @Mixin
+  TemporalOptions temporalOptions = new TemporalOptions();
 
   @Option(names = "--json", description = "Print the endpoints as one JSON line.")
   boolean json;
@@ -49,11 +59,19 @@ public final class DevCommand implements Callable<Integer> {
       err.println("joinflow dev: --nodes and --groups must be at least 1 and the ports must fit below 65536");
       return 2;
     }
+    TemporalChoice temporal;
+    try {
+      temporal = temporalOptions.choose();
+    } catch (IllegalArgumentException e) {
+      err.println("joinflow dev: " + e.getMessage());
+      return 2;
+    }
     boolean temporary = dataDir == null;
-    Path dir = temporary ? Files.createTempDirectory("joinflow-dev") : dataDir;
+    Path dir = temporary ? Files.createTempDirectory("joinflow-dev") : Files.createDirectories(dataDir);
     DevCluster cluster;
     try {
-      cluster = DevCluster.start(new DevCluster.Settings(nodes, groups, portBase, dir, JoinOptions.defaults()),
+      cluster = DevCluster.start(new DevCluster.Settings(nodes, groups, portBase, dir, JoinOptions.defaults())
+              .withTemporal(temporal, true),
           line -> {
             err.println(line);
             err.flush();
@@ -76,6 +94,7 @@ public final class DevCommand implements Callable<Integer> {
       ObjectNode o = mapper.createObjectNode();
       o.put("gateway", cluster.gatewayAddress().toString());
       o.put("temporal", cluster.temporalTarget());
+      TemporalJson.put(o, cluster.temporal());
       o.put("data_dir", dir.toString());
       ArrayNode ns = o.putArray("nodes");
       for (Node n : cluster.nodes()) {
@@ -86,13 +105,23 @@ public final class DevCommand implements Callable<Integer> {
     } else {
       out.println("joinflow dev ready (Ctrl-C stops it)");
       out.println("  gateway   " + cluster.gatewayAddress());
-      out.println("  temporal  " + cluster.temporalTarget() + " (embedded, loopback only, not durable)");
+      out.println("  temporal  " + cluster.temporal().describe());
+      cluster.temporal().uiUrl().ifPresent(ui -> out.println("  web ui    " + TemporalChoice.endpoint(cluster.temporal())
+          .listUrl(JoinListing.QUERY).orElse(ui)));
       for (Node n : cluster.nodes()) {
         out.println("  node " + n.nodeId() + "    " + n.config().listen() + " (ratis " + n.config().raftListen() + ")");
       }
       out.println("join another node from a second terminal:");
       out.println("  ./joinflow node --node-id " + (nodes + 1) + " --listen 127.0.0.1:" + (portBase + 10 * (nodes + 1))
           + " --data-dir " + dir.resolve("node-" + (nodes + 1)) + " --join " + cluster.gatewayAddress());
+      if (cluster.temporal().listsWorkflows()) {
+        out.println("list every join's workflow:");
+        out.println("  temporal workflow list --address " + cluster.temporalTarget() + " --namespace "
+            + cluster.temporal().namespace() + " --query \"" + JoinListing.QUERY + "\"");
+      }
+      if (temporary) {
+        out.println("(the data dir is temporary; pass --data-dir DIR to keep the cluster and its history)");
+      }
     }
     out.flush();
     new CountDownLatch(1).await();

@@ -16,9 +16,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code joinflow gateway}: serves JoinService (Temporal from the TEMPORAL_* environment). */
+/** {@code joinflow gateway}: serves JoinService (Temporal from the TEMPORAL_* environment, or see --temporal). */
 @Command(name = "gateway", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    description = "Serves JoinService: starts or attaches join workflows (Temporal from the TEMPORAL_* environment).")
+    description = "Serves JoinService: starts or attaches join workflows (Temporal from the TEMPORAL_* environment,"
+        + " or see --temporal).")
 public final class GatewayCommand implements Callable<Integer> {
   @Spec
   private CommandSpec spec;
@@ -29,23 +30,31 @@ public final class GatewayCommand implements Callable<Integer> {
   @Mixin
   ServiceOptions service = new ServiceOptions();
 
+  @Mixin
+  TemporalOptions temporalOptions = new TemporalOptions();
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
     HostPort address;
     List<String> nodes;
     JoinOptions options;
+    TemporalChoice choice;
     try {
       address = HostPort.parse(listen);
       nodes = service.validatedNodes();
       options = service.joinOptions();
+      choice = temporalOptions.choose();
     } catch (IllegalArgumentException e) {
       err.println("joinflow gateway: " + e.getMessage());
       return 2;
     }
     TemporalConnection temporal;
     try {
-      temporal = TemporalConnection.fromEnvironment();
+      temporal = service.openTemporal(choice);
+    } catch (IllegalArgumentException e) {
+      err.println("joinflow gateway: " + e.getMessage());
+      return 2;
     } catch (Exception e) {
       err.println("joinflow gateway: " + e.getMessage());
       return 1;
@@ -53,7 +62,8 @@ public final class GatewayCommand implements Callable<Integer> {
     NodeAdminPool pool = new NodeAdminPool(nodes);
     JoinGateway gateway;
     try {
-      gateway = JoinGateway.start(address, new JoinServiceImpl(temporal.client(), new PoolClusterViews(pool), options));
+      gateway = JoinGateway.start(address, new JoinServiceImpl(temporal.client(), new PoolClusterViews(pool), options,
+          io.joinflow.workflows.PromoteOptions.defaults(), TemporalChoice.endpoint(temporal)));
     } catch (Exception e) {
       err.println("joinflow gateway: " + e.getMessage());
       pool.close();
@@ -65,7 +75,7 @@ public final class GatewayCommand implements Callable<Integer> {
       pool.close();
       temporal.close();
     }, "close-gateway"));
-    spec.commandLine().getOut().println("gateway ready on " + address + " (temporal " + temporal.target() + ")");
+    spec.commandLine().getOut().println("gateway ready on " + address + " (temporal: " + temporal.describe() + ")");
     spec.commandLine().getOut().flush();
     new CountDownLatch(1).await();
     return 0;

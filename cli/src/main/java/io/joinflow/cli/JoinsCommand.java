@@ -12,7 +12,10 @@ import io.joinflow.proto.v1.GroupProgress;
 import io.joinflow.proto.v1.JoinProgress;
 import io.joinflow.proto.v1.JoinRecord;
 import io.joinflow.proto.v1.JoinServiceGrpc;
+import io.joinflow.proto.v1.JoinRun;
 import io.joinflow.proto.v1.ListJoinsRequest;
+import io.joinflow.proto.v1.ListJoinsResponse;
+import io.joinflow.proto.v1.TemporalInfo;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -23,9 +26,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code joinflow joins}: every join group 0 remembers, or with {@code --node-id} one join's
- * live progress (phase and per-group state). Listing comes from group 0, not from Temporal,
- * because the embedded server cannot list workflows.
+ * {@code joinflow joins}: every join, or with {@code --node-id} one join's live progress (phase
+ * and per-group state). On a Temporal that lists workflows (the dev server, a real cluster) the
+ * list is every run from Temporal's visibility, failed and compensated ones included, each with
+ * its Web UI link; on the embedded server, which cannot list, it is what group 0 remembers.
  */
 @Command(name = "joins", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Lists joins, or shows one join's progress with --node-id.")
@@ -60,8 +64,10 @@ public final class JoinsCommand implements Callable<Integer> {
         JoinProgress p = stub.getJoin(GetJoinRequest.newBuilder().setNodeId(nodeId).build());
         if (json) {
           ObjectNode o = mapper.createObjectNode();
+          putTemporal(o, p.getTemporal());
           o.put("workflow_id", p.getWorkflowId()).put("run_id", p.getRunId()).put("node_id", p.getNodeId())
               .put("phase", p.getPhase()).put("outcome", p.getOutcome()).put("recovered", p.getRecovered());
+          putLink(o, p.getUiUrl());
           ArrayNode gs = o.putArray("groups");
           for (GroupProgress g : p.getGroupsList()) {
             gs.addObject().put("group_id", g.getGroupId()).put("state", g.getState());
@@ -73,21 +79,50 @@ public final class JoinsCommand implements Callable<Integer> {
           if (!p.getRecovered().isEmpty()) {
             out.println("  recovered: " + p.getRecovered());
           }
+          if (!p.getUiUrl().isEmpty()) {
+            out.println("  web ui: " + p.getUiUrl());
+          }
           for (GroupProgress g : p.getGroupsList()) {
             out.println("  group " + g.getGroupId() + ": " + g.getState());
           }
         }
       } else {
-        List<JoinRecord> joins = stub.listJoins(ListJoinsRequest.getDefaultInstance()).getJoinsList();
+        ListJoinsResponse listed = stub.listJoins(ListJoinsRequest.getDefaultInstance());
+        List<JoinRecord> joins = listed.getJoinsList();
         if (json) {
           ObjectNode o = mapper.createObjectNode();
+          putTemporal(o, listed.getTemporal());
+          o.put("source", listed.getSource());
+          ArrayNode runs = o.putArray("runs");
+          for (JoinRun r : listed.getRunsList()) {
+            ObjectNode n = runs.addObject().put("node_id", Unsigned.big(r.getNodeId())).put("workflow_id", r.getWorkflowId())
+                .put("run_id", r.getRunId()).put("status", r.getStatus()).put("phase", r.getPhase())
+                .put("started_at_millis", r.getStartedAtMillis()).put("closed_at_millis", r.getClosedAtMillis());
+            putLink(n, r.getUiUrl());
+          }
           ArrayNode a = o.putArray("joins");
           for (JoinRecord j : joins) {
             a.addObject().put("node_id", j.getNodeId()).put("workflow_id", j.getWorkflowId())
                 .put("phase", j.getPhase()).put("outcome", j.getOutcome()).put("updated_at_millis", j.getUpdatedAtMillis());
           }
           out.println(mapper.writeValueAsString(o));
+        } else if (listed.getSource().equals("temporal")) {
+          out.println("every join run Temporal lists (" + listed.getTemporal().getMode() + ", namespace "
+              + listed.getTemporal().getNamespace() + "), newest first:");
+          out.printf("%-6s %-28s %-10s %-12s %-20s %s%n", "NODE", "WORKFLOW", "STATUS", "PHASE", "STARTED", "RUN");
+          for (JoinRun r : listed.getRunsList()) {
+            out.printf("%-6s %-28s %-10s %-12s %-20s %s%n", Long.toUnsignedString(r.getNodeId()), r.getWorkflowId(),
+                r.getStatus(), r.getPhase(), java.time.Instant.ofEpochMilli(r.getStartedAtMillis())
+                    .truncatedTo(java.time.temporal.ChronoUnit.SECONDS), r.getRunId());
+            if (!r.getUiUrl().isEmpty()) {
+              out.println("       " + r.getUiUrl());
+            }
+          }
+          if (listed.getRunsCount() == 0) {
+            out.println("(none)");
+          }
         } else {
+          out.println("joins group 0 remembers (the " + listed.getTemporal().getMode() + " Temporal cannot list workflows):");
           out.printf("%-6s %-28s %-12s %s%n", "NODE", "WORKFLOW", "PHASE", "OUTCOME");
           for (JoinRecord j : joins) {
             out.printf("%-6d %-28s %-12s %s%n", j.getNodeId(), j.getWorkflowId(), j.getPhase(), j.getOutcome());
@@ -100,6 +135,20 @@ public final class JoinsCommand implements Callable<Integer> {
       return 1;
     } finally {
       channel.shutdownNow();
+    }
+  }
+
+  private static void putTemporal(ObjectNode o, TemporalInfo t) {
+    o.put("temporal_mode", t.getMode()).put("temporal_address", t.getAddress())
+        .put("temporal_namespace", t.getNamespace());
+    putLink(o, t.getUiUrl());
+  }
+
+  private static void putLink(ObjectNode o, String url) {
+    if (url.isEmpty()) {
+      o.putNull("ui_url");
+    } else {
+      o.put("ui_url", url);
     }
   }
 }

@@ -20,6 +20,36 @@ final class ServiceOptions {
       description = "Learner additions (one per group) one join makes at once (default: ${DEFAULT-VALUE}).")
   int fanOut;
 
+  @Option(names = "--temporal-port", defaultValue = "7233",
+      description = "With --temporal cli or embedded: the loopback port of the Temporal this process starts (its Web UI"
+          + " on PORT+2), or uses when one answers there already, e.g. the gateway's for a worker (default:"
+          + " ${DEFAULT-VALUE}).")
+  int temporalPort;
+
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "With --temporal cli: where the dev server this process starts keeps its history (temporal.db)"
+          + " and log (default: ./joinflow-temporal).")
+  java.nio.file.Path dataDir;
+
+  /**
+   * Opens the chosen Temporal. In cli and embedded mode a Temporal that already answers on
+   * {@code --temporal-port} (started by another joinflow process) is used as it is; otherwise
+   * this process starts one and owns it, so it stops with this process.
+   */
+  io.joinflow.worker.TemporalConnection openTemporal(TemporalChoice choice) throws java.io.IOException {
+    if (choice.mode() == io.joinflow.worker.TemporalConnection.Mode.ENV) {
+      return choice.open(temporalPort, null, true);
+    }
+    if (temporalPort < 1 || temporalPort > 65_530) {
+      throw new IllegalArgumentException("--temporal-port must be 1..65530");
+    }
+    if (TemporalChoice.answers(temporalPort)) {
+      return TemporalChoice.attach(choice, temporalPort);
+    }
+    java.nio.file.Path dir = dataDir == null ? java.nio.file.Path.of("joinflow-temporal") : dataDir;
+    return choice.open(temporalPort, dir.toAbsolutePath(), true);
+  }
+
   /**
    * @throws IllegalArgumentException naming the option to fix
    */

@@ -16,12 +16,13 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code joinflow worker}: runs join workflows and activities against the Temporal cluster
- * that TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_* describe.
- * Sticky execution is off, so a worker that stops never strands a join.
+ * {@code joinflow worker}: runs join workflows and activities against a Temporal, normally the
+ * cluster that TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_*
+ * describe. On the in-memory test server sticky execution is off, so a worker that stops never
+ * strands a join there; a real server times a stopped worker's sticky queue out by itself.
  */
 @Command(name = "worker", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    description = "Runs join workflows and activities (Temporal from the TEMPORAL_* environment).")
+    description = "Runs join workflows and activities (Temporal from the TEMPORAL_* environment, or see --temporal).")
 public final class WorkerCommand implements Callable<Integer> {
   @Spec
   private CommandSpec spec;
@@ -29,32 +30,41 @@ public final class WorkerCommand implements Callable<Integer> {
   @Mixin
   ServiceOptions service = new ServiceOptions();
 
+  @Mixin
+  TemporalOptions temporalOptions = new TemporalOptions();
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
     List<String> nodes;
+    TemporalChoice choice;
     try {
       nodes = service.validatedNodes();
+      choice = temporalOptions.choose();
     } catch (IllegalArgumentException e) {
       err.println("joinflow worker: " + e.getMessage());
       return 2;
     }
     TemporalConnection temporal;
     try {
-      temporal = TemporalConnection.fromEnvironment();
+      temporal = service.openTemporal(choice);
+    } catch (IllegalArgumentException e) {
+      err.println("joinflow worker: " + e.getMessage());
+      return 2;
     } catch (Exception e) {
       err.println("joinflow worker: " + e.getMessage());
       return 1;
     }
     NodeAdminPool pool = new NodeAdminPool(nodes);
-    JoinWorker worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool), true).start();
+    JoinWorker worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool),
+        temporal.isTestServer()).start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       worker.close();
       pool.close();
       temporal.close();
     }, "close-worker"));
-    spec.commandLine().getOut().println("worker ready on task queue " + JoinWorkflow.TASK_QUEUE + " (temporal "
-        + temporal.target() + ")");
+    spec.commandLine().getOut().println("worker ready on task queue " + JoinWorkflow.TASK_QUEUE + " (temporal: "
+        + temporal.describe() + ")");
     spec.commandLine().getOut().flush();
     new CountDownLatch(1).await();
     return 0;

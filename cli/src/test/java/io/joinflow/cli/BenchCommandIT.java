@@ -33,8 +33,9 @@ class BenchCommandIT {
     int base = Ports.freeBase(80);
 
     long started = System.nanoTime();
+    // The bench's own logic on the Temporal it needs nothing for; RealTemporalIT runs it on the dev server.
     int exit = cli.execute("--groups", "1", "--concurrent", "2", "--reps", "1", "--warmup", "0",
-        "--jvm-warmup", "1",
+        "--jvm-warmup", "1", "--temporal", "embedded",
         "--port-base", String.valueOf(base), "--out", results.toString(), "--data-dir", dir.resolve("data").toString());
 
     System.out.println(out);
@@ -43,6 +44,7 @@ class BenchCommandIT {
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(60));
     JsonNode json = new ObjectMapper().readTree(results.toFile());
     assertThat(json.get("all_joins_succeeded").asBoolean()).isTrue();
+    assertThat(json.get("temporal_mode").asText()).isEqualTo("embedded");
     assertThat(json.at("/machine/cores").asInt()).isPositive();
     JsonNode points = json.get("points");
     assertThat(points).hasSize(2);

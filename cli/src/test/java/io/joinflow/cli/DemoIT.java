@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -25,12 +26,17 @@ class DemoIT {
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
 
-    int exit = cli.execute("demo", "--json", "--groups", "4", "--port-base", String.valueOf(Ports.freeBase(60)));
+    // The path that needs nothing but Java and Maven.
+    int exit = cli.execute("demo", "--json", "--groups", "4", "--temporal", "embedded",
+        "--port-base", String.valueOf(Ports.freeBase(60)));
 
     assertThat(exit).as(err.toString()).isZero();
     String[] lines = out.toString().strip().split("\n");
     JsonNode summary = new ObjectMapper().readTree(lines[lines.length - 1]);
     assertThat(summary.get("success").asBoolean()).isTrue();
+    assertThat(summary.get("temporal_mode").asText()).isEqualTo("embedded");
+    assertThat(summary.get("ui_url").isNull()).isTrue();
+    assertThat(summary.at("/join/ui_url").isNull()).isTrue();
     assertThat(summary.get("node_id").asLong()).isEqualTo(4);
     assertThat(summary.get("workflow_id").asText()).endsWith("/4").startsWith("join/");
     assertThat(summary.get("join_ms").asLong()).isPositive();
@@ -47,6 +53,37 @@ class DemoIT {
     }
     assertThat(out.toString()).contains("timeline of join/").contains("addLearner").contains("dominant step:")
         .contains("node 4 became a voter of 5/5 groups");
+  }
+
+  @Test
+  void shouldRunOnTheTemporalDevServerAndLinkTheJoinsPageInTheWebUi() throws Exception {
+    Path temporal = RequiredTool.temporal();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    int base = Ports.freeBase(60);
+
+    int exit = cli.execute("demo", "--json", "--groups", "2", "--temporal", "cli", "--temporal-cli", temporal.toString(),
+        "--port-base", String.valueOf(base));
+
+    assertThat(exit).as(out + "\n" + err).isZero();
+    String[] lines = out.toString().strip().split("\n");
+    JsonNode summary = new ObjectMapper().readTree(lines[lines.length - 1]);
+    assertThat(summary.get("success").asBoolean()).isTrue();
+    assertThat(summary.get("temporal_mode").asText()).isEqualTo("cli");
+    assertThat(summary.get("temporal_address").asText()).isEqualTo("127.0.0.1:" + base);
+    assertThat(summary.get("temporal_namespace").asText()).isEqualTo("joinflow");
+    assertThat(summary.get("ui_url").asText()).isEqualTo("http://127.0.0.1:" + (base + 2));
+    String workflowId = summary.get("workflow_id").asText();
+    String page = "http://127.0.0.1:" + (base + 2) + "/namespaces/joinflow/workflows/"
+        + workflowId.replace("/", "%2F") + "/" + summary.get("run_id").asText() + "/history";
+    assertThat(summary.at("/join/ui_url").asText()).isEqualTo(page);
+    assertThat(out.toString()).contains("temporal: cli (Temporal dev server ")
+        .contains("see the join in the Temporal Web UI: " + page);
+    // The demo stopped its dev server on the way out: nothing answers on its ports any more.
+    assertThat(TemporalChoice.answers(base)).isFalse();
   }
 
   @Test

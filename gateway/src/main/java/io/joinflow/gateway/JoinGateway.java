@@ -74,6 +74,12 @@ public final class JoinGateway implements AutoCloseable {
         LOG.debug("join recovery: no lost join");
       }
     } catch (StatusException e) {
+      if (TemporalFailures.isRefusal(e)) {
+        // Retrying cannot help until an operator fixes Temporal's setup; the next start scans again.
+        LOG.error("join recovery stopped: {}. Lost joins stay pending until the gateway starts again.",
+            e.getStatus().getDescription());
+        return;
+      }
       LOG.warn("join recovery: cannot scan the join records yet ({}); trying again in {} ms",
           e.getStatus().getDescription(), nextDelayMillis);
       recovery.schedule(() -> recover(Math.min(nextDelayMillis * 2, MAX_RETRY_MILLIS)), nextDelayMillis,

@@ -1,6 +1,5 @@
 package io.joinflow.gateway;
 
-import io.grpc.Status;
 import io.grpc.StatusException;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.JoinRecord;
@@ -52,7 +51,8 @@ final class JoinRecovery {
    * (that is logged: only an operator can tell why).
    *
    * @return the joins started again
-   * @throws StatusException UNAVAILABLE when the cluster or Temporal cannot be asked; nothing
+   * @throws StatusException UNAVAILABLE when the cluster or Temporal cannot be asked, or
+   *     FAILED_PRECONDITION when Temporal refuses the request (its setup needs fixing); nothing
    *     was started for the records not reached yet, and scanning again is safe
    */
   List<RecoveredJoin> run() throws StatusException {
@@ -92,9 +92,8 @@ final class JoinRecovery {
       d = client.newUntypedWorkflowStub(workflowId).describe();
     } catch (WorkflowNotFoundException e) {
       return false;
-    } catch (WorkflowException e) {
-      throw Status.UNAVAILABLE.withDescription("cannot ask Temporal about " + workflowId + ": " + e.getMessage())
-          .asException();
+    } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
+      throw TemporalFailures.toStatus(e, "ask Temporal about " + workflowId);
     }
     if (d.getStatus() != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
       LOG.warn("node {}: join record is pending (phase {}) but {} run {} ended as {}; not starting it again."
@@ -122,8 +121,7 @@ final class JoinRecovery {
     try {
       execution = WorkflowClient.start(client.newWorkflowStub(JoinWorkflow.class, wfOptions)::join, input);
     } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
-      throw Status.UNAVAILABLE.withDescription("cannot start " + workflowId + " again: " + e.getMessage())
-          .asException();
+      throw TemporalFailures.toStatus(e, "start " + workflowId + " again");
     }
     LOG.info("node {}: recovered join: {}; started run {} again from {}", nodeId, reason, execution.getRunId(),
         node.getAddr());

@@ -26,6 +26,7 @@ import io.joinflow.workflows.PromoteInput;
 import io.joinflow.workflows.PromoteOptions;
 import io.joinflow.workflows.PromoteProgress;
 import io.joinflow.workflows.PromoteWorkflow;
+import io.joinflow.workflows.Summaries;
 import io.joinflow.proto.v1.ControlPromotionRequest;
 import io.joinflow.proto.v1.GetPromotionRequest;
 import io.joinflow.proto.v1.LeaveRequest;
@@ -72,6 +73,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   private final ClusterViewSource cluster;
   private final JoinOptions options;
   private final PromoteOptions promoteOptions;
+  private final TemporalEndpoint temporal;
   /** Results calls are waiting for; cancelled when the gateway stops. */
   private final Set<CompletableFuture<?>> waits = ConcurrentHashMap.newKeySet();
   private volatile boolean stopping;
@@ -85,10 +87,20 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
    */
   public JoinServiceImpl(WorkflowClient client, ClusterViewSource cluster, JoinOptions options,
                          PromoteOptions promoteOptions) {
+    this(client, cluster, options, promoteOptions, TemporalEndpoint.unknown(client.getOptions().getNamespace()));
+  }
+
+  /**
+   * @param temporal the Temporal {@code client} talks to: answers carry its Web UI links, and
+   *     ListJoins reads its visibility when it can list workflows
+   */
+  public JoinServiceImpl(WorkflowClient client, ClusterViewSource cluster, JoinOptions options,
+                         PromoteOptions promoteOptions, TemporalEndpoint temporal) {
     this.client = client;
     this.cluster = cluster;
     this.options = options;
     this.promoteOptions = promoteOptions;
+    this.temporal = temporal;
   }
 
   @Override
@@ -117,12 +129,16 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
       throw Status.UNAVAILABLE.withDescription("the cluster is not bootstrapped yet").asException();
     }
     String workflowId = JoinWorkflow.workflowId(clusterId, request.getNodeId());
+    int wireVersion = request.getWireVersion() == 0 ? 1 : request.getWireVersion();
     WorkflowOptions wfOptions = startOptions(workflowId, request.getNodeId(), "validate",
-        "join node " + Long.toUnsignedString(request.getNodeId()) + " at "
-            + request.getListenAddr() + " into cluster " + Long.toUnsignedString(clusterId));
-    wfOptions = WorkflowOptions.newBuilder(wfOptions).setMemo(Map.of(LISTEN_ADDR_MEMO, listenAddr)).build();
-    JoinInput input = new JoinInput(request.getNodeId(), request.getListenAddr(),
-        request.getWireVersion() == 0 ? 1 : request.getWireVersion(), clusterId, options);
+        "join node " + Long.toUnsignedString(request.getNodeId()) + " at " + listenAddr + " into cluster "
+            + Long.toUnsignedString(clusterId));
+    wfOptions = WorkflowOptions.newBuilder(wfOptions)
+        .setMemo(Map.of(LISTEN_ADDR_MEMO, listenAddr))
+        .setStaticDetails(joinDetails(request, listenAddr, wireVersion, clusterId))
+        .build();
+    // The canonical address: what validate compares, what summaries and logs show.
+    JoinInput input = new JoinInput(request.getNodeId(), listenAddr, wireVersion, clusterId, options);
     JoinResponse finished = answerFromFinishedRun(workflowId, request, listenAddr);
     if (finished != null) {
       return finished;
@@ -131,8 +147,9 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     try {
       execution = WorkflowClient.start(client.newWorkflowStub(JoinWorkflow.class, wfOptions)::join, input);
     } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
-      LOG.warn("node {}: cannot start {}", request.getNodeId(), workflowId, e);
-      throw Status.UNAVAILABLE.withDescription("cannot start the join workflow: " + e.getMessage()).asException();
+      StatusException answer = TemporalFailures.toStatus(e, "start the join workflow " + workflowId);
+      LOG.warn("node {}: {}", Long.toUnsignedString(request.getNodeId()), answer.getStatus().getDescription());
+      throw answer;
     }
     WorkflowStub stub = client.newUntypedWorkflowStub(workflowId, Optional.of(execution.getRunId()), Optional.empty());
     requireSameAddress(stub, request.getNodeId(), listenAddr);
@@ -147,7 +164,29 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     if (result.success()) {
       startPromotion(clusterId, request.getNodeId());
     }
-    return JoinResponses.toProto(result, workflowId, execution.getRunId());
+    return withLink(JoinResponses.toProto(result, workflowId, execution.getRunId()));
+  }
+
+  private JoinResponse withLink(JoinResponse r) {
+    return temporal.workflowUrl(r.getWorkflowId(), r.getRunId()).map(u -> r.toBuilder().setUiUrl(u).build()).orElse(r);
+  }
+
+  /**
+   * The join's static details (Markdown, shown on its page in the Web UI): everything about the
+   * request that does not fit the 200-byte summary.
+   */
+  private String joinDetails(JoinRequest request, String listenAddr, int wireVersion, long clusterId) {
+    return "**Join of node " + Long.toUnsignedString(request.getNodeId()) + "** into cluster "
+        + Long.toUnsignedString(clusterId) + "\n\n"
+        + "| | |\n|---|---|\n"
+        + "| node id | " + Long.toUnsignedString(request.getNodeId()) + " |\n"
+        + "| listen address | `" + listenAddr + "` |\n"
+        + "| wire version | " + wireVersion + " |\n"
+        + "| incarnation | `" + (request.getIncarnation().isEmpty() ? "(not reported)" : request.getIncarnation()) + "` |\n"
+        + "| deadline | " + options.deadlineMillis() / 1000 + " s, then compensate |\n"
+        + "| learner additions at once | " + options.fanOut() + " |\n\n"
+        + "Steps: validate, registerPeer, admit, addLearner and awaitLearner per group, persist, broadcast."
+        + " The `progress` query shows the phase and every group's state.";
   }
 
   /**
@@ -214,7 +253,8 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     LOG.info("node {}: {} run {} already joined it; answering from that run", request.getNodeId(), workflowId,
         execution.getRunId());
     startPromotion(cluster.view().getClusterId(), request.getNodeId());
-    return JoinResponses.toProto(result, workflowId, execution.getRunId()).toBuilder().setAlreadyJoined(true).build();
+    return withLink(JoinResponses.toProto(result, workflowId, execution.getRunId()).toBuilder().setAlreadyJoined(true)
+        .build());
   }
 
   /**
@@ -232,7 +272,8 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
           new PromoteInput(nodeId, clusterId, promoteOptions));
       LOG.info("node {}: promotion {} run {}", nodeId, workflowId, e.getRunId());
     } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
-      LOG.warn("node {}: cannot start {}; join the node again to retry", nodeId, workflowId, e);
+      LOG.warn("node {}: {}; join the node again to retry", Long.toUnsignedString(nodeId),
+          TemporalFailures.toStatus(e, "start " + workflowId).getStatus().getDescription());
     }
   }
 
@@ -263,8 +304,9 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
       execution = WorkflowClient.start(client.newWorkflowStub(LeaveWorkflow.class, wfOptions)::leave,
           new LeaveInput(request.getNodeId(), clusterId, options.fanOut()));
     } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
-      LOG.warn("node {}: cannot start {}", request.getNodeId(), workflowId, e);
-      throw Status.UNAVAILABLE.withDescription("cannot start the leave workflow: " + e.getMessage()).asException();
+      StatusException answer = TemporalFailures.toStatus(e, "start the leave workflow " + workflowId);
+      LOG.warn("node {}: {}", Long.toUnsignedString(request.getNodeId()), answer.getStatus().getDescription());
+      throw answer;
     }
     WorkflowStub stub = client.newUntypedWorkflowStub(workflowId, Optional.of(execution.getRunId()), Optional.empty());
     LeaveResult result = awaitResult(stub, workflowId, LEAVE_WAIT.toMillis(), LeaveResult.class,
@@ -354,7 +396,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     } catch (StatusException e) {
       out.onError(e);
     } catch (WorkflowException e) {
-      out.onError(Status.UNAVAILABLE.withDescription("cannot steer the promotion: " + e.getMessage()).asException());
+      out.onError(TemporalFailures.toStatus(e, "steer the promotion"));
     }
   }
 
@@ -366,7 +408,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     } catch (StatusException e) {
       out.onError(e);
     } catch (WorkflowException e) {
-      out.onError(Status.UNAVAILABLE.withDescription("cannot query the promotion: " + e.getMessage()).asException());
+      out.onError(TemporalFailures.toStatus(e, "query the promotion"));
     }
   }
 
@@ -377,11 +419,13 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     return client.newUntypedWorkflowStub(PromoteWorkflow.workflowId(cluster.view().getClusterId(), nodeId));
   }
 
-  private static PromotionProgress promotion(WorkflowStub stub, long nodeId) throws StatusException {
+  private PromotionProgress promotion(WorkflowStub stub, long nodeId) throws StatusException {
     try {
       PromoteProgress p = stub.query("progress", PromoteProgress.class);
       WorkflowExecution execution = stub.describe().getExecution();
-      return JoinResponses.toProto(p, execution.getWorkflowId(), execution.getRunId());
+      PromotionProgress proto = JoinResponses.toProto(p, execution.getWorkflowId(), execution.getRunId());
+      return temporal.workflowUrl(execution.getWorkflowId(), execution.getRunId())
+          .map(u -> proto.toBuilder().setUiUrl(u).build()).orElse(proto);
     } catch (WorkflowNotFoundException e) {
       throw Status.NOT_FOUND.withDescription("no promotion of node " + nodeId + " is known").asException();
     }
@@ -394,7 +438,8 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
       String workflowId = JoinWorkflow.workflowId(view.getClusterId(), request.getNodeId());
       JoinRecord record = view.getJoinsList().stream()
           .filter(j -> j.getNodeId() == request.getNodeId()).findFirst().orElse(null);
-      JoinProgress.Builder b = JoinProgress.newBuilder().setWorkflowId(workflowId).setNodeId(request.getNodeId());
+      JoinProgress.Builder b = JoinProgress.newBuilder().setWorkflowId(workflowId).setNodeId(request.getNodeId())
+          .setTemporal(temporal.toProto());
       if (record != null) {
         b.setRecord(record);
       }
@@ -407,6 +452,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
         if (recovered != null) {
           b.setRecovered(recovered.toString());
         }
+        temporal.workflowUrl(workflowId, d.getExecution().getRunId()).ifPresent(b::setUiUrl);
         b.setRunId(d.getExecution().getRunId())
             .setPhase(p.phase())
             .setStartedAtMillis(p.startedAtMillis())
@@ -428,14 +474,20 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     } catch (StatusException e) {
       out.onError(e);
     } catch (WorkflowException e) {
-      out.onError(Status.UNAVAILABLE.withDescription("cannot query the join: " + e.getMessage()).asException());
+      out.onError(TemporalFailures.toStatus(e, "query the join"));
     }
   }
 
   @Override
   public void listJoins(ListJoinsRequest request, StreamObserver<ListJoinsResponse> out) {
     try {
-      out.onNext(ListJoinsResponse.newBuilder().addAllJoins(cluster.view().getJoinsList()).build());
+      ListJoinsResponse.Builder b = ListJoinsResponse.newBuilder().addAllJoins(cluster.view().getJoinsList())
+          .setTemporal(temporal.toProto())
+          .setSource("group0");
+      if (temporal.listsWorkflows()) {
+        b.addAllRuns(JoinListing.runs(client, temporal)).setSource("temporal");
+      }
+      out.onNext(b.build());
       out.onCompleted();
     } catch (StatusException e) {
       out.onError(e);
@@ -483,7 +535,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
             .set(JoinSearchAttributes.NODE_ID, nodeId)
             .set(JoinSearchAttributes.PHASE, phase)
             .build())
-        .setStaticSummary(summary)
+        .setStaticSummary(Summaries.fit(summary))
         .build();
   }
 }

@@ -1,50 +1,96 @@
 package io.joinflow.worker;
 
+import com.google.protobuf.util.Durations;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.joinflow.workflows.JoinSearchAttributes;
 import io.temporal.api.enums.v1.IndexedValueType;
+import io.temporal.api.namespace.v1.NamespaceConfig;
 import io.temporal.api.operatorservice.v1.AddSearchAttributesRequest;
+import io.temporal.api.operatorservice.v1.ListSearchAttributesRequest;
 import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
+import io.temporal.api.workflowservice.v1.DescribeNamespaceResponse;
+import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
+import io.temporal.api.workflowservice.v1.UpdateNamespaceRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.envconfig.ClientConfigProfile;
+import io.temporal.envconfig.LoadClientConfigProfileOptions;
 import io.temporal.serviceclient.OperatorServiceStubs;
 import io.temporal.serviceclient.OperatorServiceStubsOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.testserver.TestServer;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A connection to Temporal: the embedded in-memory server (not durable: its workflows die with
- * the process) or a real cluster configured by {@code TEMPORAL_ADDRESS}, {@code
- * TEMPORAL_NAMESPACE}, {@code TEMPORAL_API_KEY} and {@code TEMPORAL_TLS_*} (temporal-envconfig).
- * Either way the join's search attributes are registered and the namespace is checked.
+ * A connection to Temporal, in one of three modes with the same code above it:
+ * <ul>
+ *   <li>{@link Mode#CLI}: the Temporal CLI's dev server as a child process (a real server with
+ *       SQLite persistence and the Web UI), owned and stopped by this connection;
+ *   <li>{@link Mode#EMBEDDED}: the Java in-memory test server in this process (no UI, no listing,
+ *       not durable: its workflows die with the process);
+ *   <li>{@link Mode#ENV}: any Temporal cluster or Temporal Cloud, configured by
+ *       {@code TEMPORAL_ADDRESS}, {@code TEMPORAL_NAMESPACE}, {@code TEMPORAL_API_KEY},
+ *       {@code TEMPORAL_TLS_*} and {@code TEMPORAL_GRPC_META_*} (temporal-envconfig).
+ * </ul>
+ * Opening a connection to a real server checks what joinflow needs and fails fast with a
+ * sentence saying what to fix: the namespace exists, the server version is new enough, and the
+ * join's search attributes are registered with their types (registered here when the server
+ * lets this client do it). Operator calls go out with the same credentials and metadata as the
+ * workflow client.
  */
 public final class TemporalConnection implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TemporalConnection.class);
   /** The embedded server accepts any namespace name without registration. */
   public static final String EMBEDDED_NAMESPACE = "default";
+  /** The namespace joinflow creates on a dev server it starts. */
+  public static final String DEV_NAMESPACE = "joinflow";
+  /** How long a dev server joinflow starts keeps a closed join's history (the dev server's own default: 24 h). */
+  static final Duration DEV_RETENTION = Duration.ofDays(30);
+  private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(10);
 
+  /** Which kind of Temporal a connection talks to. */
+  public enum Mode {
+    EMBEDDED, CLI, ENV;
+
+    /** The name commands print and put in JSON ({@code temporal_mode}). */
+    public String label() {
+      return name().toLowerCase();
+    }
+  }
+
+  private final Mode mode;
   private final WorkflowServiceStubs service;
   private final OperatorServiceStubs operator;
   private final WorkflowClient client;
   private final String target;
+  private final String uiUrl;
+  private final String serverVersion;
   private final TestServer.InProcessTestServer embedded;
   private final LoopbackFront front;
+  private final TemporalDevServer devServer;
 
-  private TemporalConnection(WorkflowServiceStubs service, OperatorServiceStubs operator, String namespace,
-                             String target, TestServer.InProcessTestServer embedded, LoopbackFront front) {
+  private TemporalConnection(Mode mode, WorkflowServiceStubs service, OperatorServiceStubs operator,
+                             WorkflowClientOptions clientOptions, String target, String uiUrl, String serverVersion,
+                             TestServer.InProcessTestServer embedded, LoopbackFront front, TemporalDevServer devServer) {
+    this.mode = mode;
     this.service = service;
     this.operator = operator;
-    this.client = WorkflowClient.newInstance(service, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
+    this.client = WorkflowClient.newInstance(service, clientOptions);
     this.target = target;
+    this.uiUrl = uiUrl;
+    this.serverVersion = serverVersion;
     this.embedded = embedded;
     this.front = front;
+    this.devServer = devServer;
   }
 
   /**
@@ -64,8 +110,11 @@ public final class TemporalConnection implements AutoCloseable {
           WorkflowServiceStubsOptions.newBuilder().setChannel(server.getChannel()).validateAndBuildWithDefaults());
       OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(
           OperatorServiceStubsOptions.newBuilder().setChannel(server.getChannel()).validateAndBuildWithDefaults());
-      TemporalConnection c = new TemporalConnection(service, operator, EMBEDDED_NAMESPACE, target, server, front);
-      c.registerSearchAttributes();
+      TemporalConnection c = new TemporalConnection(Mode.EMBEDDED, service, operator,
+          WorkflowClientOptions.newBuilder().setNamespace(EMBEDDED_NAMESPACE).build(), target, null,
+          "", server, front, null);
+      // The test server cannot list attributes back (UNIMPLEMENTED); it accepts what was added.
+      c.addSearchAttributes();
       return c;
     } catch (IOException | RuntimeException e) {
       if (front != null) {
@@ -77,54 +126,197 @@ public final class TemporalConnection implements AutoCloseable {
   }
 
   /**
-   * Connects to the Temporal cluster the environment describes and fails fast, with a sentence
-   * saying what to fix, when it is unreachable or the namespace does not exist.
+   * Starts the Temporal CLI's dev server as a child process, connects to it and checks it like
+   * any real server. The connection owns the server: {@link #close} stops it. A closed join's
+   * history is kept {@link #DEV_RETENTION} (with a DB file, across restarts).
    */
-  public static TemporalConnection fromEnvironment() throws IOException {
-    ClientConfigProfile profile = ClientConfigProfile.load();
-    WorkflowServiceStubsOptions options = profile.toWorkflowServiceStubsOptions();
-    String namespace = profile.getNamespace() == null || profile.getNamespace().isEmpty()
-        ? "default" : profile.getNamespace();
-    WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(options);
-    OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(OperatorServiceStubsOptions.newBuilder()
-        .setChannel(service.getRawChannel()).validateAndBuildWithDefaults());
-    String target = options.getTarget();
+  public static TemporalConnection devServer(TemporalDevServer.Settings settings, Duration startTimeout)
+      throws IOException {
+    TemporalDevServer server = TemporalDevServer.start(settings, startTimeout);
     try {
-      service.blockingStub().describeNamespace(DescribeNamespaceRequest.newBuilder().setNamespace(namespace).build());
-    } catch (StatusRuntimeException e) {
-      operator.shutdownNow();
-      service.shutdownNow();
-      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-        throw new IOException("Temporal namespace '" + namespace + "' does not exist at " + target
-            + "; create it or set TEMPORAL_NAMESPACE", e);
-      }
-      throw new IOException("cannot reach Temporal at " + target + " (" + e.getStatus().getCode()
-          + "); check TEMPORAL_ADDRESS and the TLS/API key settings", e);
+      WorkflowServiceStubsOptions options = WorkflowServiceStubsOptions.newBuilder().setTarget(server.target())
+          .build();
+      TemporalConnection c = connect(Mode.CLI, options, settings.namespace(), server.uiUrl().orElse(null), server);
+      c.extendRetention();
+      return c;
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw e;
     }
-    TemporalConnection c = new TemporalConnection(service, operator, namespace, target, null, null);
-    c.registerSearchAttributes();
-    return c;
   }
 
-  /** Registers JoinNodeId and JoinPhase once per namespace; already registered is fine. */
-  private void registerSearchAttributes() {
+  /**
+   * Connects to the Temporal cluster the process environment describes.
+   *
+   * @param uiUrl the root of that cluster's Web UI, for links; null when unknown
+   */
+  public static TemporalConnection fromEnvironment(String uiUrl) throws IOException {
+    return fromEnvironment(System.getenv(), uiUrl);
+  }
+
+  /** Connects to the Temporal cluster {@code env} describes (TEMPORAL_* variables, as temporal-envconfig reads them). */
+  public static TemporalConnection fromEnvironment(Map<String, String> env, String uiUrl) throws IOException {
+    ClientConfigProfile profile;
     try {
-      operator.blockingStub().addSearchAttributes(AddSearchAttributesRequest.newBuilder()
-          .setNamespace(client.getOptions().getNamespace())
-          .putAllSearchAttributes(Map.of(
-              JoinSearchAttributes.NODE_ID.getName(), IndexedValueType.INDEXED_VALUE_TYPE_INT,
-              JoinSearchAttributes.PHASE.getName(), IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD))
-          .build());
+      profile = ClientConfigProfile.load(LoadClientConfigProfileOptions.newBuilder().setEnvOverrides(env).build());
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("cannot read the Temporal client configuration (TEMPORAL_* variables, TEMPORAL_CONFIG_FILE):"
+          + " " + e.getMessage(), e);
+    }
+    WorkflowServiceStubsOptions options = profile.toWorkflowServiceStubsOptions();
+    if (profile.getTls() != null && Boolean.TRUE.equals(profile.getTls().isDisabled())) {
+      // An API key turns TLS on by default; TEMPORAL_TLS=false must still win (a plaintext
+      // proxy in front of a server that checks the key).
+      options = WorkflowServiceStubsOptions.newBuilder(options).setEnableHttps(false).build();
+    }
+    String namespace = profile.getNamespace() == null || profile.getNamespace().isEmpty()
+        ? "default" : profile.getNamespace();
+    return connect(Mode.ENV, options, namespace, uiUrl, null);
+  }
+
+  /** Whether the environment names a Temporal cluster ({@code TEMPORAL_ADDRESS} is set). */
+  public static boolean environmentNamesCluster(Map<String, String> env) {
+    String address = env.get("TEMPORAL_ADDRESS");
+    return address != null && !address.isBlank();
+  }
+
+  private static TemporalConnection connect(Mode mode, WorkflowServiceStubsOptions options, String namespace,
+                                            String uiUrl, TemporalDevServer owned) throws IOException {
+    WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(options);
+    // From the same options, so operator calls carry the API key, TLS and TEMPORAL_GRPC_META_*
+    // metadata of the workflow client (on the raw channel they would go out without them).
+    OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(
+        OperatorServiceStubsOptions.newBuilder(options).validateAndBuildWithDefaults());
+    String target = options.getTarget();
+    try {
+      describeNamespace(service, namespace, target);
+      String version = checkServerVersion(service, target);
+      TemporalConnection c = new TemporalConnection(mode, service, operator,
+          WorkflowClientOptions.newBuilder().setNamespace(namespace).build(), target, uiUrl, version, null, null, owned);
+      c.ensureSearchAttributes();
+      return c;
+    } catch (IOException | RuntimeException e) {
+      operator.shutdownNow();
+      service.shutdownNow();
+      throw e;
+    }
+  }
+
+  private static DescribeNamespaceResponse describeNamespace(WorkflowServiceStubs service, String namespace,
+                                                             String target) throws IOException {
+    try {
+      return service.blockingStub().withDeadlineAfter(CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .describeNamespace(DescribeNamespaceRequest.newBuilder().setNamespace(namespace).build());
     } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() == Status.Code.ALREADY_EXISTS) {
-        return;
+      Status.Code code = e.getStatus().getCode();
+      if (code == Status.Code.NOT_FOUND) {
+        throw new IOException("Temporal namespace '" + namespace + "' does not exist at " + target
+            + "; create it (temporal operator namespace create --namespace " + namespace + ") or set TEMPORAL_NAMESPACE", e);
       }
-      if (e.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
-        LOG.warn("cannot register search attributes JoinNodeId/JoinPhase ({}); ask an operator to add them",
-            e.getStatus().getDescription());
+      if (code == Status.Code.PERMISSION_DENIED || code == Status.Code.UNAUTHENTICATED) {
+        throw new IOException("Temporal at " + target + " refused these credentials for namespace '" + namespace
+            + "' (" + code + ": " + e.getStatus().getDescription() + "); check TEMPORAL_API_KEY or the"
+            + " TEMPORAL_TLS_CLIENT_* certificate", e);
+      }
+      throw new IOException("cannot reach Temporal at " + target + " (" + code + (e.getStatus().getDescription() == null
+          ? "" : ": " + e.getStatus().getDescription()) + "); check TEMPORAL_ADDRESS and the TLS/API key settings", e);
+    }
+  }
+
+  /**
+   * The version the server reports ("" for the Java test server, which reports none); refuses
+   * one that is too old, warns about one that drops summaries.
+   */
+  private static String checkServerVersion(WorkflowServiceStubs service, String target) throws IOException {
+    String reported;
+    try {
+      reported = service.blockingStub().withDeadlineAfter(CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .getSystemInfo(GetSystemInfoRequest.getDefaultInstance()).getServerVersion();
+    } catch (StatusRuntimeException e) {
+      LOG.warn("cannot read the version of the Temporal server at {} ({}); not checking it", target, e.getStatus());
+      return "unknown";
+    }
+    if (reported.isEmpty()) {
+      LOG.warn("the Temporal at {} reports no version: it behaves like the in-memory test server (another joinflow"
+          + " dev's embedded Temporal?), so workflows are not listed and sticky execution is off", target);
+      return "";
+    }
+    Optional<TemporalServerVersion> version = TemporalServerVersion.parse(reported);
+    if (version.isEmpty()) {
+      LOG.info("Temporal server at {} reports version '{}'; not checking it", target, reported);
+      return reported;
+    }
+    Optional<String> refusal = version.get().refusal(target);
+    if (refusal.isPresent()) {
+      throw new IOException(refusal.get());
+    }
+    version.get().warning(target).ifPresent(LOG::warn);
+    return version.get().text();
+  }
+
+  /** Adds the join's search attributes; a server that does not let this client do it is checked below. */
+  private void addSearchAttributes() {
+    Map<String, IndexedValueType> attributes = new HashMap<>();
+    JoinSearchAttributeTypes.REQUIRED.forEach((name, type) -> attributes.put(name, type.api));
+    try {
+      operator.blockingStub().withDeadlineAfter(CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .addSearchAttributes(AddSearchAttributesRequest.newBuilder().setNamespace(namespace())
+              .putAllSearchAttributes(attributes).build());
+    } catch (StatusRuntimeException e) {
+      Status.Code code = e.getStatus().getCode();
+      if (code == Status.Code.ALREADY_EXISTS || code == Status.Code.PERMISSION_DENIED
+          || code == Status.Code.UNIMPLEMENTED || code == Status.Code.UNAUTHENTICATED) {
+        // Existing (older servers), or not ours to register (Temporal Cloud): verified next.
+        LOG.debug("adding search attributes on {}: {}", namespace(), e.getStatus());
         return;
       }
       throw e;
+    }
+  }
+
+  /**
+   * Registers the join's search attributes and verifies names and types: a server answers OK to
+   * adding an existing attribute even with another type, and Temporal Cloud never lets an SDK
+   * client add one. Starting a join with a missing attribute fails on the server, so a worker or
+   * gateway refuses to start instead.
+   */
+  private void ensureSearchAttributes() throws IOException {
+    addSearchAttributes();
+    if (serverVersion.isEmpty()) {
+      // The test server cannot list them back (UNIMPLEMENTED); it accepts what was added.
+      return;
+    }
+    Map<String, IndexedValueType> registered;
+    try {
+      registered = operator.blockingStub()
+          .withDeadlineAfter(CHECK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .listSearchAttributes(ListSearchAttributesRequest.newBuilder().setNamespace(namespace()).build())
+          .getCustomAttributesMap();
+    } catch (StatusRuntimeException e) {
+      LOG.warn("cannot list the search attributes of namespace {} at {} ({}); if JoinNodeId (Int) and JoinPhase"
+          + " (Keyword) are missing, joins will be refused", namespace(), target, e.getStatus());
+      return;
+    }
+    List<String> problems = JoinSearchAttributeTypes.problems(registered, namespace());
+    if (!problems.isEmpty()) {
+      throw new IOException(String.join("; ", problems));
+    }
+  }
+
+  /** A dev server keeps closed runs 24 h; joinflow's own keeps a join's history for weeks. */
+  private void extendRetention() throws IOException {
+    NamespaceConfig config = describeNamespace(service, namespace(), target).getConfig();
+    if (config.hasWorkflowExecutionRetentionTtl()
+        && config.getWorkflowExecutionRetentionTtl().getSeconds() >= DEV_RETENTION.toSeconds()) {
+      return;
+    }
+    try {
+      service.blockingStub().updateNamespace(UpdateNamespaceRequest.newBuilder().setNamespace(namespace())
+          .setConfig(NamespaceConfig.newBuilder()
+              .setWorkflowExecutionRetentionTtl(Durations.fromSeconds(DEV_RETENTION.toSeconds())))
+          .build());
+    } catch (StatusRuntimeException e) {
+      LOG.warn("cannot extend the retention of namespace {} on the dev server: {}", namespace(), e.getStatus());
     }
   }
 
@@ -136,13 +328,75 @@ public final class TemporalConnection implements AutoCloseable {
     return service;
   }
 
+  public Mode mode() {
+    return mode;
+  }
+
   /** Where other processes reach this Temporal ("in-process" for an embedded server without port). */
   public String target() {
     return target;
   }
 
+  public String namespace() {
+    return client.getOptions().getNamespace();
+  }
+
+  /** The root of the Web UI of this Temporal, when there is one (and it is known). */
+  public Optional<String> uiUrl() {
+    return Optional.ofNullable(uiUrl);
+  }
+
+  /** The server's version as it reports it: empty for the Java test server, "unknown" when it could not be read. */
+  public String serverVersion() {
+    return serverVersion;
+  }
+
+  /**
+   * Whether this is the Java in-memory test server (embedded here, or another process's reached
+   * over loopback): it lists no workflows, and a worker that may stop while joins run must turn
+   * sticky execution off on it (it never times a sticky queue out).
+   */
+  public boolean isTestServer() {
+    return mode == Mode.EMBEDDED || serverVersion.isEmpty();
+  }
+
+  /** The dev server this connection started and owns, if any. */
+  public Optional<TemporalDevServer> devServer() {
+    return Optional.ofNullable(devServer);
+  }
+
   public boolean isEmbedded() {
-    return embedded != null;
+    return mode == Mode.EMBEDDED;
+  }
+
+  /** Whether the server answers ListWorkflowExecutions (the test server does not). */
+  public boolean listsWorkflows() {
+    return !isTestServer();
+  }
+
+  /** Whether closed joins outlive the server process (a dev server with a DB file, or a real cluster). */
+  public boolean isDurable() {
+    return switch (mode) {
+      case EMBEDDED -> false;
+      case CLI -> devServer != null && devServer.settings().dbFile() != null;
+      case ENV -> true;
+    };
+  }
+
+  /**
+   * One line for a terminal: which Temporal this is, where, and what it can and cannot do.
+   */
+  public String describe() {
+    return switch (mode) {
+      case EMBEDDED -> "embedded (in-memory test server in this process" + (target.equals("in-process") ? ""
+          : ", loopback " + target) + "; not durable, no Web UI, no workflow listing)";
+      case CLI -> "cli (Temporal dev server " + serverVersion + " on " + target + ", namespace " + namespace()
+          + (uiUrl == null ? ", no Web UI" : ", Web UI " + uiUrl)
+          + (devServer != null && devServer.settings().dbFile() != null
+              ? ", history in " + devServer.settings().dbFile() : ", history in memory") + ")";
+      case ENV -> "env (Temporal " + serverVersion + " at " + target + ", namespace " + namespace()
+          + (uiUrl == null ? "" : ", Web UI " + uiUrl) + ")";
+    };
   }
 
   @Override
@@ -154,6 +408,9 @@ public final class TemporalConnection implements AutoCloseable {
     }
     if (embedded != null) {
       embedded.close();
+    }
+    if (devServer != null) {
+      devServer.close();
     }
   }
 }

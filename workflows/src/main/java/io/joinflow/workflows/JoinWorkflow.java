@@ -24,7 +24,9 @@ public interface JoinWorkflow {
   JoinResult join(JoinInput input);
 
   /** Phase and per-group progress; answered from workflow state, never blocks. */
-  @QueryMethod
+  @QueryMethod(description = "The join's phase (validate, registerPeer, admit, learners, persist, broadcast, done,"
+      + " or rejected / compensating / compensated) and each group's state (pending, learner, caught-up, removed),"
+      + " with the time of the last change and, once it ended, the outcome.")
   JoinProgress progress();
 
   /** The workflow id of a node's join: readable, and the same for every retry of the join. */

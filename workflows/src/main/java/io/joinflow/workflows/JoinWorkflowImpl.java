@@ -406,7 +406,7 @@ public class JoinWorkflowImpl implements JoinWorkflow {
   }
 
   private JoinActivities activities(ActivityOptions base, String summary) {
-    ActivityOptions.Builder options = ActivityOptions.newBuilder(base).setSummary(summary);
+    ActivityOptions.Builder options = ActivityOptions.newBuilder(base).setSummary(Summaries.fit(summary));
     if (base.getScheduleToCloseTimeout() == null) {
       // A step's retries end shortly after the join's deadline. Steps that change the cluster
       // are awaited even after the deadline (they are never cancelled), so without this bound

@@ -20,7 +20,8 @@ public interface LeaveWorkflow {
   @WorkflowMethod
   LeaveResult leave(LeaveInput input);
 
-  @QueryMethod
+  @QueryMethod(description = "The leave's phase (plan, drain, groups, persist, broadcast, done, refused) and each"
+      + " group's state as the node leaves it.")
   JoinProgress progress();
 
   static String workflowId(long clusterId, long nodeId) {

@@ -206,6 +206,6 @@ public class LeaveWorkflowImpl implements LeaveWorkflow {
 
   private static MembershipActivities membership(ActivityOptions base, String summary) {
     return Workflow.newActivityStub(MembershipActivities.class,
-        ActivityOptions.newBuilder(base).setSummary(summary).build());
+        ActivityOptions.newBuilder(base).setSummary(Summaries.fit(summary)).build());
   }
 }

@@ -25,17 +25,21 @@ public interface PromoteWorkflow {
   @WorkflowMethod
   PromoteResult promote(PromoteInput input);
 
-  @SignalMethod
+  @SignalMethod(description = "Hold every group's promotion that has not started; catching up and the"
+      + " stabilization windows go on. Undone by resume.")
   void pause();
 
-  @SignalMethod
+  @SignalMethod(description = "Release the promotions pause held.")
   void resume();
 
-  @SignalMethod
+  @SignalMethod(description = "Skip the rest of every stabilization window: promote each group as soon as its"
+      + " learner caught up (a paused promotion stays paused).")
   void promoteNow();
 
   /** Phase, operator flags and per-group state; answered from workflow state, never blocks. */
-  @QueryMethod
+  @QueryMethod(description = "The promotion's phase (describe, groups, persist, broadcast, done, failed), whether it"
+      + " is paused or told to promote now, and each group's state (pending, catching-up, stabilizing, voter,"
+      + " learner) with why a group stayed a learner.")
   PromoteProgress progress();
 
   static String workflowId(long clusterId, long nodeId) {

@@ -291,11 +291,12 @@ public class PromoteWorkflowImpl implements PromoteWorkflow {
 
   private static MembershipActivities membership(ActivityOptions base, String summary) {
     return Workflow.newActivityStub(MembershipActivities.class,
-        ActivityOptions.newBuilder(base).setSummary(summary).build());
+        ActivityOptions.newBuilder(base).setSummary(Summaries.fit(summary)).build());
   }
 
   private static JoinActivities join(ActivityOptions base, String summary) {
-    return Workflow.newActivityStub(JoinActivities.class, ActivityOptions.newBuilder(base).setSummary(summary).build());
+    return Workflow.newActivityStub(JoinActivities.class, ActivityOptions.newBuilder(base)
+        .setSummary(Summaries.fit(summary)).build());
   }
 
   static ActivityOptions options(Duration startToClose, Duration scheduleToClose) {
