@@ -195,17 +195,18 @@ public final class TemporalDevServer implements AutoCloseable {
   }
 
   private void stop() {
-    if (!process.isAlive()) {
-      return;
-    }
-    // The watchdog's trap sends SIGTERM to the server; closing the lifeline does too.
-    process.descendants().forEach(ProcessHandle::destroy);
-    process.destroy();
+    // Ends the watchdog's reader even when the watchdog itself is gone (the server died first).
     try {
       lifeline.close();
     } catch (IOException e) {
       // the watchdog is gone already
     }
+    if (!process.isAlive()) {
+      return;
+    }
+    // The watchdog's trap sends SIGTERM to the server; the closed lifeline does too.
+    process.descendants().forEach(ProcessHandle::destroy);
+    process.destroy();
     try {
       if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
         LOG.warn("temporal dev server did not stop within {} s; killing it", STOP_GRACE.toSeconds());
