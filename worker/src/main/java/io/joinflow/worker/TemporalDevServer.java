@@ -41,7 +41,8 @@ public final class TemporalDevServer implements AutoCloseable {
       + "trap 'kill -TERM $child 2>/dev/null' TERM INT\n"
       + "(cat <&3 >/dev/null; kill -TERM $child 2>/dev/null) &\n"
       + "exec 3<&-\n"
-      + "wait $child\n";
+      // A trapped signal ends a wait early: wait again until the server is gone.
+      + "while kill -0 $child 2>/dev/null; do wait $child; done\n";
 
   /**
    * Where and how to run the dev server.
@@ -195,30 +196,39 @@ public final class TemporalDevServer implements AutoCloseable {
   }
 
   private void stop() {
+    // Taken first: once the watchdog exits, the server is no longer its descendant.
+    List<ProcessHandle> tree = process.descendants().toList();
     // Ends the watchdog's reader even when the watchdog itself is gone (the server died first).
     try {
       lifeline.close();
     } catch (IOException e) {
       // the watchdog is gone already
     }
-    if (!process.isAlive()) {
-      return;
-    }
-    // The watchdog's trap sends SIGTERM to the server; the closed lifeline does too.
-    process.descendants().forEach(ProcessHandle::destroy);
+    tree.forEach(ProcessHandle::destroy);
     process.destroy();
+    // Returns once the server exited and released its ports (the next start may reuse them).
+    long deadline = System.nanoTime() + STOP_GRACE.toNanos();
+    for (ProcessHandle h : tree) {
+      try {
+        h.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (Exception e) {
+        LOG.warn("temporal dev server process {} did not stop within {} s; killing it", h.pid(),
+            STOP_GRACE.toSeconds());
+        h.destroyForcibly();
+        try {
+          h.onExit().get(5, TimeUnit.SECONDS);
+        } catch (Exception gone) {
+          // nothing more to do
+        }
+      }
+    }
     try {
-      if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-        LOG.warn("temporal dev server did not stop within {} s; killing it", STOP_GRACE.toSeconds());
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
+      if (!process.waitFor(5, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       }
-      // The watchdog returns when the server exits; wait for the server itself too.
-      for (ProcessHandle h : process.descendants().toList()) {
-        h.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-      }
-    } catch (Exception e) {
-      process.descendants().forEach(ProcessHandle::destroyForcibly);
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
     }
   }
 
