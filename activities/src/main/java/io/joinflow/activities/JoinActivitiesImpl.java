@@ -657,7 +657,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
     GroupStep step;
     try {
       ChangeMembershipRequest request = ChangeMembershipRequest.newBuilder().setGroupId(group)
-          .setNodeId(nodeId).setChange(MembershipChange.REMOVE).build();
+          .setNodeId(nodeId).setChange(MembershipChange.REMOVE_LEARNER).build();
       ChangeMembershipResponse r = pool.call("remove node " + nodeId + " from group " + group,
           settings.membershipDeadline(), stub -> stub.changeMembership(request));
       step = new GroupStep(group, r.getLeader(), List.copyOf(r.getVotersList()), List.copyOf(r.getLearnersList()),

@@ -5,7 +5,6 @@ import io.grpc.StatusRuntimeException;
 import io.joinflow.node.Node;
 import io.joinflow.node.NodeConfig;
 import io.joinflow.node.NodeStartException;
-import io.joinflow.node.membership.MembershipOps;
 import io.joinflow.proto.HostPort;
 import io.joinflow.proto.v1.Batch;
 import io.joinflow.proto.v1.JoinResponse;
@@ -44,7 +43,7 @@ import org.apache.ratis.protocol.RaftPeer;
  *
  * <p>Nodes get ids from 2 up on the cluster's port scheme (node i on base+10i). An id is never
  * used twice: a retired node's Ratis peer id may still sit in a leader's caches, and a port may
- * still be held by a node that is closing. The baselines drive the seed's {@link MembershipOps}
+ * still be held by a node that is closing. The baselines drive the seed's membership parts ({@link io.joinflow.node.membership.ConfChanges})
  * directly, which serialises changes per group on the seed, as it does for the NodeAdmin calls
  * of the workflow's activities.
  */
@@ -250,13 +249,13 @@ final class BenchJoins implements AutoCloseable {
 
   private void addLearner(Node node, int group) throws IOException {
     long start = System.nanoTime();
-    seed.membership().addLearner(seed.groupId(group), node.self(), candidates(group));
+    seed.membership().changes().addLearner(seed.groupId(group), node.self(), candidates(group));
     record(ADD_LEARNER, start);
   }
 
   private void awaitCaughtUp(Node node, int group) throws IOException {
     long start = System.nanoTime();
-    seed.membership().awaitCaughtUp(seed.groupId(group), node.self(), candidates(group), CATCH_UP_TIMEOUT);
+    seed.membership().watch().awaitCaughtUp(seed.groupId(group), node.self(), candidates(group), CATCH_UP_TIMEOUT);
     record(AWAIT_CAUGHT_UP, start);
   }
 
@@ -304,7 +303,7 @@ final class BenchJoins implements AutoCloseable {
       for (int g = 0; g <= settings.dataGroups(); g++) {
         int group = g;
         removals.add(chores.submit(() ->
-            seed.membership().remove(seed.groupId(group), node.self(), candidates(group))));
+            seed.membership().changes().removeMember(seed.groupId(group), node.self(), candidates(group))));
       }
     }
     for (Future<?> f : removals) {

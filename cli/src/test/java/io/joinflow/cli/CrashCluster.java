@@ -259,7 +259,7 @@ final class CrashCluster implements AutoCloseable {
   void put(String key, String value) {
     PutRequest request = PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(key))
         .setValue(ByteString.copyFromUtf8(value)).build();
-    pool.call("put " + key, stub -> stub.put(request));
+    data("put " + key, stub -> stub.put(request));
     acknowledged.put(key, value);
   }
 
@@ -268,7 +268,7 @@ final class CrashCluster implements AutoCloseable {
     Map<String, String> lost = new TreeMap<>();
     for (Map.Entry<String, String> e : acknowledged.entrySet()) {
       GetRequest request = GetRequest.newBuilder().setKey(ByteString.copyFromUtf8(e.getKey())).build();
-      GetResponse r = pool.call("get " + e.getKey(), stub -> stub.get(request));
+      GetResponse r = data("get " + e.getKey(), stub -> stub.get(request));
       String read = r.getFound() ? r.getValue().toString(StandardCharsets.UTF_8) : null;
       if (!e.getValue().equals(read)) {
         lost.put(e.getKey(), "wrote " + e.getValue() + ", read " + read);
@@ -276,6 +276,29 @@ final class CrashCluster implements AutoCloseable {
     }
     return lost;
   }
+
+  /** Calls the Data service of the first live member that answers. */
+  private <T> T data(String what, java.util.function.Function<io.joinflow.proto.v1.DataGrpc.DataBlockingStub, T> fn) {
+    StatusRuntimeException last = null;
+    for (Node n : List.copyOf(nodes.values())) {
+      if (n.nodeId() > MEMBERS) {
+        continue;
+      }
+      io.grpc.ManagedChannel ch = dataChannels.computeIfAbsent(n.nodeId(), id -> io.grpc.netty.shaded.io.grpc.netty
+          .NettyChannelBuilder.forAddress("127.0.0.1", adminAddress(id).port()).usePlaintext().build());
+      try {
+        return fn.apply(io.joinflow.proto.v1.DataGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS));
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE && e.getStatus().getCode() != Status.Code.DEADLINE_EXCEEDED) {
+          throw e;
+        }
+        last = e;
+      }
+    }
+    throw last != null ? last : Status.UNAVAILABLE.withDescription(what + ": no member running").asRuntimeException();
+  }
+
+  private final Map<Long, io.grpc.ManagedChannel> dataChannels = new java.util.concurrent.ConcurrentHashMap<>();
 
   int acknowledgedWrites() {
     return acknowledged.size();
@@ -336,6 +359,7 @@ final class CrashCluster implements AutoCloseable {
     if (pool != null) {
       pool.close();
     }
+    dataChannels.values().forEach(io.grpc.ManagedChannel::shutdownNow);
     List<CompletableFuture<Void>> closing = new ArrayList<>();
     for (Node n : nodes.values()) {
       closing.add(n.closeAsync());

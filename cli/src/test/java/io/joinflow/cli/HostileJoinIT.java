@@ -12,7 +12,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.node.Node;
-import io.joinflow.node.membership.MembershipOps;
+import io.joinflow.node.membership.Conf;
+import io.joinflow.node.membership.ConfChanges;
 import io.joinflow.node.raft.ClusterIds;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GetJoinRequest;
@@ -397,7 +398,7 @@ class HostileJoinIT {
     for (int g = 0; g <= GROUPS; g++) {
       // The group's own configuration addresses node 8 at the winner's Ratis port.
       Node voter = cluster.nodes().get(0);
-      MembershipOps.Conf conf = voter.membership().readConf(voter.groupId(g), voter.candidates(voter.localMetadata(), g));
+      Conf conf = voter.membership().confs().readConf(voter.groupId(g), voter.candidates(voter.localMetadata(), g));
       assertThat(conf.listeners().stream().filter(p -> p.getId().equals(ClusterIds.peerId(8))))
           .singleElement().satisfies(p -> assertThat(p.getAddress()).isEqualTo(winner.config().raftListen().toString()));
     }
@@ -419,7 +420,7 @@ class HostileJoinIT {
   @Order(9)
   void shouldWaitOutAnotherConfigurationChangeAndStillJoin() throws Exception {
     ListAppender<ILoggingEvent> log = new ListAppender<>();
-    Logger membershipLog = (Logger) LoggerFactory.getLogger(MembershipOps.class);
+    Logger membershipLog = (Logger) LoggerFactory.getLogger(ConfChanges.class);
     log.start();
     membershipLog.addAppender(log);
     Node ten = cluster.startNode(10, false);
@@ -557,7 +558,7 @@ class HostileJoinIT {
     /** One compare-and-set adding the ghost; returns when the leader answers. */
     private void tryChange() throws IOException {
       RaftGroupId gid = via.groupId(group);
-      MembershipOps.Conf conf = via.membership().readConf(gid, via.candidates(via.localMetadata(), group));
+      Conf conf = via.membership().confs().readConf(gid, via.candidates(via.localMetadata(), group));
       List<RaftPeer> listeners = new ArrayList<>(conf.listeners());
       listeners.add(ghost);
       RaftProperties p = new RaftProperties();
@@ -576,7 +577,7 @@ class HostileJoinIT {
     void awaitHeld() {
       RaftGroupId gid = via.groupId(group);
       await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
-        MembershipOps.Conf conf = via.membership().readConf(gid, via.candidates(via.localMetadata(), group));
+        Conf conf = via.membership().confs().readConf(gid, via.candidates(via.localMetadata(), group));
         try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties())
             .setRaftGroup(RaftGroup.valueOf(gid, conf.voters())).setLeaderId(conf.leader().getId())
             .setRetryPolicy(RetryPolicies.noRetry()).build()) {

@@ -230,7 +230,7 @@ class PromoteLeaveIT {
     try {
       java.util.Set<Integer> written = new java.util.TreeSet<>();
       for (int i = 0; i < 64 && written.size() < GROUPS; i++) {
-        written.add(NodeAdminGrpc.newBlockingStub(admin).withDeadlineAfter(10, TimeUnit.SECONDS)
+        written.add(io.joinflow.proto.v1.DataGrpc.newBlockingStub(admin).withDeadlineAfter(10, TimeUnit.SECONDS)
             .put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("key-" + i))
                 .setValue(ByteString.copyFromUtf8("v")).build()).getGroupId());
       }

@@ -1,21 +1,24 @@
 package io.joinflow.node;
 
-import io.joinflow.proto.HostPort;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
-import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.joinflow.node.admin.NodeAdminService;
-import io.joinflow.node.admin.StatusMapping;
+import io.joinflow.node.admin.NodeServer;
 import io.joinflow.node.catalog.Catalog;
-import io.joinflow.node.membership.MembershipOps;
+import io.joinflow.node.data.DataService;
+import io.joinflow.node.group0.Group0Client;
+import io.joinflow.node.local.GroupDivisions;
+import io.joinflow.node.local.LocalIdentity;
+import io.joinflow.node.local.PeerDirectory;
+import io.joinflow.node.membership.Membership;
 import io.joinflow.node.raft.ClusterIds;
 import io.joinflow.node.raft.DataStateMachine;
 import io.joinflow.node.raft.MetadataApplier;
 import io.joinflow.node.raft.MetadataStateMachine;
 import io.joinflow.node.raft.RaftClients;
+import io.joinflow.node.topology.TopologyInbox;
+import io.joinflow.proto.HostPort;
 import io.joinflow.proto.v1.Bootstrap;
 import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.MetadataCommand;
@@ -29,59 +32,82 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
-import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A cluster node: one Ratis server hosting group 0 and the data groups it is a member of, the
- * RocksDB catalog, and the NodeAdmin gRPC service. Start with {@link #start(NodeConfig)}.
+ * A cluster node, and the composition root of its parts: the RocksDB catalog and the node's
+ * identity in it, one Ratis server hosting group 0 and the data groups it is a member of, the
+ * peer directory, the group-0 client, the topology inbox, the membership parts, and the gRPC
+ * server with NodeAdmin and Data. The node owns every thread its parts use and stops them in
+ * {@link #close()}. Start with {@link #start(NodeConfig)}.
  */
 public final class Node implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
   /** The wire version this node speaks (JoinRequest.wire_version). */
-  public static final int WIRE_VERSION = 1;
-  /** Threads answering NodeAdmin calls (see startGrpc). */
-  private static final int GRPC_THREADS = 64;
+  public static final int WIRE_VERSION = LocalIdentity.WIRE_VERSION;
 
   private final NodeConfig config;
   private final Catalog catalog;
+  private final LocalIdentity identity;
   private final RaftClients clients;
-  private final MembershipOps membership;
-  private final RaftPeer self;
-  private volatile Catalog.Identity identity;
+  private final ExecutorService adminCalls;
+  private final ExecutorService groupReads;
+  private final ExecutorService hostingCalls;
+  private final ScheduledExecutorService waits;
+  private final Membership membership;
+  private final TopologyInbox inbox;
   private volatile MetadataStateMachine metadataMachine;
   private RaftServer raftServer;
-  private Server grpcServer;
-  private ExecutorService grpcExecutor;
-  private HealthStatusManager health;
+  private GroupDivisions divisions;
+  private PeerDirectory peers;
+  private Group0Client group0;
+  private NodeServer server;
 
   private Node(NodeConfig config, Catalog catalog, Catalog.Identity identity) {
     this.config = config;
     this.catalog = catalog;
-    this.identity = identity;
+    this.identity = new LocalIdentity(config, catalog, identity);
+    NodeTunables t = config.tunables();
+    String id = Long.toUnsignedString(config.nodeId());
     this.clients = new RaftClients(config.raft());
-    this.membership = new MembershipOps(clients, Duration.ofSeconds(30));
-    this.self = peer(config.nodeId(), config.raftListen().toString());
+    this.adminCalls = pool(t.adminThreads(), "nodeadmin-" + id);
+    this.groupReads = pool(t.groupReadThreads(), "group-read-" + id);
+    this.hostingCalls = pool(t.hostingThreads(), "hosting-" + id);
+    this.waits = Executors.newScheduledThreadPool(t.waitThreads(), daemon("waits-" + id));
+    this.membership = Membership.create(clients, t.membership(), waits, hostingCalls);
+    this.inbox = new TopologyInbox(this.identity, catalog);
+  }
+
+  /** A bounded pool whose idle threads end; calls beyond its threads queue. */
+  private static ExecutorService pool(int threads, String name) {
+    ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), daemon(name));
+    executor.allowCoreThreadTimeOut(true);
+    return executor;
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /**
@@ -128,7 +154,7 @@ public final class Node implements AutoCloseable {
       }
       node = new Node(config, catalog, id);
       node.startRaft();
-      if (config.bootstrap() || node.identity.bootstrappedHere()) {
+      if (config.bootstrap() || node.identity.get().bootstrappedHere()) {
         node.bootstrap();
       }
       node.startGrpc();
@@ -164,6 +190,7 @@ public final class Node implements AutoCloseable {
   private void startRaft() throws IOException {
     Path storage = config.dataDir().resolve("raft");
     Files.createDirectories(storage);
+    RaftPeer self = PeerDirectory.peer(config.nodeId(), config.raftListen().toString());
     raftServer = RaftServer.newBuilder()
         .setServerId(self.getId())
         .setProperties(config.raft().serverProperties(storage, config.raftListen().host(), config.raftListen().port()))
@@ -178,11 +205,14 @@ public final class Node implements AutoCloseable {
         })
         .build();
     raftServer.start();
+    divisions = new GroupDivisions(raftServer, identity);
+    peers = new PeerDirectory(identity, divisions);
+    group0 = new Group0Client(clients, divisions, peers, catalog, () -> metadataMachine);
   }
 
   /** Creates (once) or reopens the cluster this node bootstrapped. */
   private void bootstrap() throws IOException, NodeStartException {
-    Catalog.Identity id = identity;
+    Catalog.Identity id = identity.get();
     if (id.clusterId() == 0) {
       long clusterId = 0;
       SecureRandom random = new SecureRandom();
@@ -190,8 +220,7 @@ public final class Node implements AutoCloseable {
         clusterId = random.nextLong() & Long.MAX_VALUE;
       }
       id = id.withCluster(clusterId, config.dataGroups(), true);
-      catalog.writeIdentity(id);
-      identity = id;
+      identity.update(id);
       LOG.info("node {}: bootstrapping cluster {} with {} data groups", config.nodeId(),
           Long.toUnsignedString(clusterId), config.dataGroups());
     } else if (config.bootstrap() && config.dataGroups() != id.dataGroups()) {
@@ -202,8 +231,8 @@ public final class Node implements AutoCloseable {
     // missing ones here, and creating an existing one is a no-op.
     for (int g = 0; g <= id.dataGroups(); g++) {
       RaftGroupId gid = ClusterIds.groupId(id.clusterId(), g);
-      if (!hostsGroup(gid) && routeOrNull(g) == null) {
-        membership.createGroup(gid, self, List.of(self));
+      if (!divisions.hosts(gid) && routeOrNull(g) == null) {
+        membership.hosting().createGroup(gid, peers.self(), List.of(peers.self()));
       }
     }
     if (localMetadata().getClusterId() == 0) {
@@ -220,20 +249,11 @@ public final class Node implements AutoCloseable {
     return MetadataApplier.findRoute(localMetadata(), g);
   }
 
-  private boolean hostsGroup(RaftGroupId gid) {
-    for (RaftGroupId g : raftServer.getGroupIds()) {
-      if (g.equals(gid)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   private MetadataResult proposeUntilLeader(MetadataCommand command) throws IOException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       try {
-        return propose(command);
+        return group0.propose(command);
       } catch (StatusException e) {
         if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline) {
           throw new IOException(e.getStatus().getDescription(), e);
@@ -245,48 +265,32 @@ public final class Node implements AutoCloseable {
   private NodeRecord selfRecord(NodeState state) {
     return NodeRecord.newBuilder().setNodeId(config.nodeId()).setAddr(config.listen().toString())
         .setRaftAddr(config.raftListen().toString()).setState(state)
-        .setIncarnation(identity.incarnation()).setWireVersion(WIRE_VERSION).build();
+        .setIncarnation(identity.get().incarnation()).setWireVersion(WIRE_VERSION).build();
   }
 
   private void startGrpc() throws IOException {
-    health = new HealthStatusManager();
-    // Calls block: a membership change waits its turn behind the group's running change for up
-    // to 30 s, and changes merge only while they wait together. So enough threads that the
-    // additions of many simultaneous joins can wait at once and reads still get through;
-    // idle threads end.
-    ThreadPoolExecutor executor = new ThreadPoolExecutor(GRPC_THREADS, GRPC_THREADS, 30, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), r -> {
-          Thread t = new Thread(r, "nodeadmin-" + config.nodeId());
-          t.setDaemon(true);
-          return t;
-        });
-    executor.allowCoreThreadTimeOut(true);
-    grpcExecutor = executor;
-    grpcServer = NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
-        .executor(grpcExecutor)
-        .addService(new NodeAdminService(this))
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
-        .build();
+    NodeTunables t = config.tunables();
+    NodeAdminService admin = new NodeAdminService(identity, group0, divisions, peers, inbox, membership, groupReads,
+        t.transferTimeout(), t.maxProgressWait());
+    DataService data = new DataService(identity, group0, divisions, peers, clients);
+    server = new NodeServer(NettyServerBuilder.forAddress(new InetSocketAddress(config.listen().host(),
+        config.listen().port())).executor(adminCalls), List.of(admin, data));
     try {
-      grpcServer.start();
+      server.start();
     } catch (IOException e) {
       throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
     }
   }
 
   private void onMetadataChange(MetadataState state) {
-    Catalog.Identity id = identity;
+    Catalog.Identity id = identity.get();
     if (id.clusterId() == 0 && state.getClusterId() != 0) {
       // A node that became a member of group 0 learns its cluster here.
-      Catalog.Identity joined = id.withCluster(state.getClusterId(), state.getDataGroups(), false);
-      catalog.writeIdentity(joined);
-      identity = joined;
+      identity.update(id.withCluster(state.getClusterId(), state.getDataGroups(), false));
     }
   }
 
-  // ---- what NodeAdmin and tests use ----
+  // ---- what commands and tests use ----
 
   public NodeConfig config() {
     return config;
@@ -297,14 +301,14 @@ public final class Node implements AutoCloseable {
   }
 
   public Catalog.Identity identity() {
-    return identity;
+    return identity.get();
   }
 
   public Catalog catalog() {
     return catalog;
   }
 
-  public MembershipOps membership() {
+  public Membership membership() {
     return membership;
   }
 
@@ -314,7 +318,7 @@ public final class Node implements AutoCloseable {
 
   /** The port NodeAdmin listens on. */
   public int adminPort() {
-    return grpcServer.getPort();
+    return server.port();
   }
 
   /**
@@ -322,182 +326,55 @@ public final class Node implements AutoCloseable {
    * else the newest pushed topology.
    */
   public MetadataState localMetadata() {
-    MetadataStateMachine sm = metadataMachine;
-    if (sm != null && sm.state().getClusterId() != 0 && hostsGroup(metadataGroupId())) {
-      return sm.state();
-    }
-    return catalog.topologyUpdate().map(TopologyUpdate::getState)
-        .orElse(sm == null ? MetadataState.getDefaultInstance() : sm.state());
+    return group0.local();
   }
 
   public RaftGroupId groupId(int group) {
-    return ClusterIds.groupId(identity.clusterId(), group);
+    return divisions.groupId(group);
   }
 
-  private RaftGroupId metadataGroupId() {
-    return groupId(ClusterIds.METADATA_GROUP);
-  }
-
-  /** Data groups hosted by this node (group numbers), sorted. */
+  /** Groups hosted by this node (group numbers), sorted. */
   public List<Integer> hostedGroups() {
-    List<Integer> out = new ArrayList<>();
-    for (RaftGroupId g : raftServer.getGroupIds()) {
-      out.add(ClusterIds.groupNumber(g));
-    }
-    out.sort(null);
-    return out;
+    return divisions.hosted();
   }
 
   /** This node's division of a group, if it hosts one. */
   public Optional<RaftServer.Division> division(int group) {
-    if (identity.clusterId() == 0) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(raftServer.getDivision(groupId(group)));
-    } catch (IOException e) {
-      return Optional.empty();
-    }
+    return divisions.division(group);
   }
 
   public static RaftPeer peer(long nodeId, String raftAddr) {
-    return RaftPeer.newBuilder().setId(ClusterIds.peerId(nodeId)).setAddress(raftAddr).build();
+    return PeerDirectory.peer(nodeId, raftAddr);
   }
 
   /** The Ratis peer of a node in the topology. */
   public RaftPeer peerOf(MetadataState state, long nodeId) throws StatusException {
-    if (nodeId == config.nodeId()) {
-      return self;
-    }
-    NodeRecord n = MetadataApplier.findNode(state, nodeId);
-    if (n == null) {
-      throw Status.NOT_FOUND.withDescription("node " + nodeId + " is not in the topology; register it first")
-          .asException();
-    }
-    return peer(nodeId, n.getRaftAddr());
+    return peers.peerOf(state, nodeId);
   }
 
-  /**
-   * Peers to ask about a group: this node's division's conf when it hosts one, plus the
-   * members that routing names.
-   */
+  /** Peers to ask about a group (see {@link PeerDirectory#candidates}). */
   public Collection<RaftPeer> candidates(MetadataState state, int group) {
-    Map<Object, RaftPeer> out = new LinkedHashMap<>();
-    division(group).ifPresent(d -> d.getRaftConf().getAllPeers().forEach(p -> out.put(p.getId(), p)));
-    GroupRoute route = MetadataApplier.findRoute(state, group);
-    if (route != null) {
-      List<Long> ids = new ArrayList<>(route.getVotersList());
-      ids.addAll(route.getLearnersList());
-      for (long id : ids) {
-        NodeRecord n = MetadataApplier.findNode(state, id);
-        if (n != null) {
-          out.putIfAbsent(ClusterIds.peerId(id), peer(id, n.getRaftAddr()));
-        }
-      }
-    }
-    return out.values();
-  }
-
-  private Collection<RaftPeer> groupClientPeers(int group) throws StatusException {
-    if (identity.clusterId() == 0) {
-      throw Status.FAILED_PRECONDITION.withDescription("node " + config.nodeId()
-          + " belongs to no cluster yet; ask a node of the cluster").asException();
-    }
-    Collection<RaftPeer> peers = candidates(localMetadata(), group);
-    if (peers.isEmpty()) {
-      throw Status.UNAVAILABLE.withDescription("node " + config.nodeId() + " knows no member of group "
-          + group).asException();
-    }
-    return peers;
+    return peers.candidates(state, group);
   }
 
   /** Appends a command to group 0 through its leader; a refused command is a status error. */
   public MetadataResult propose(MetadataCommand command) throws StatusException {
-    try {
-      RaftClientReply reply = clients.forGroup(metadataGroupId(), groupClientPeers(ClusterIds.METADATA_GROUP))
-          .io().send(Message.valueOf(ByteString.copyFrom(command.toByteArray())));
-      if (!reply.isSuccess()) {
-        throw StatusMapping.toStatusException(reply.getException());
-      }
-      MetadataResult result = MetadataResult.parseFrom(reply.getMessage().getContent().toByteArray());
-      if (result.getCode() != 0) {
-        throw Status.fromCodeValue(result.getCode()).withDescription(result.getMessage()).asException();
-      }
-      return result;
-    } catch (IOException e) {
-      throw StatusMapping.toStatusException(e);
-    }
+    return group0.propose(command);
   }
 
-  /**
-   * Group 0's state read through its leader: the read Ratis serves by default, a query of the
-   * leader's state machine once the leader applied its own term's first entry. On the leader
-   * itself that is the same read without the round trip (every membership call makes one).
-   */
+  /** Group 0's state read through its leader. */
   public MetadataState readMetadata() throws StatusException {
-    Optional<RaftServer.Division> local = division(ClusterIds.METADATA_GROUP);
-    if (local.isPresent() && local.get().getInfo().isLeader() && local.get().getInfo().isLeaderReady()
-        && local.get().getStateMachine() instanceof MetadataStateMachine sm) {
-      return sm.state();
-    }
-    try {
-      RaftClientReply reply = clients.forGroup(metadataGroupId(), groupClientPeers(ClusterIds.METADATA_GROUP))
-          .io().sendReadOnly(Message.EMPTY);
-      if (!reply.isSuccess()) {
-        throw StatusMapping.toStatusException(reply.getException());
-      }
-      return MetadataState.parseFrom(reply.getMessage().getContent().toByteArray());
-    } catch (IOException e) {
-      throw StatusMapping.toStatusException(e);
-    }
+    return group0.read();
   }
 
-  /** Sends an entry (write) or query (read) to a group's leader and returns the reply bytes. */
-  public byte[] sendToGroup(int group, byte[] payload, boolean readOnly) throws StatusException {
-    try {
-      var api = clients.forGroup(groupId(group), groupClientPeers(group)).io();
-      Message m = Message.valueOf(ByteString.copyFrom(payload));
-      RaftClientReply reply = readOnly ? api.sendReadOnly(m) : api.send(m);
-      if (!reply.isSuccess()) {
-        throw StatusMapping.toStatusException(reply.getException());
-      }
-      return reply.getMessage().getContent().toByteArray();
-    } catch (IOException e) {
-      throw StatusMapping.toStatusException(e);
-    }
+  /** Accepts a pushed topology when it is newer than what this node holds (see {@link TopologyInbox}). */
+  public TopologyInbox.Ack applyTopologyUpdate(TopologyUpdate update) throws StatusException {
+    return inbox.apply(update);
   }
 
-  /**
-   * Accepts a pushed topology when it is newer than what this node holds (W9, W11): a
-   * snapshot of another cluster is refused; an older or equal version is acknowledged and
-   * ignored.
-   *
-   * @return the version held after the update and whether it was applied
-   */
-  public synchronized TopologyAck applyTopologyUpdate(TopologyUpdate update) throws StatusException {
-    Catalog.Identity id = identity;
-    if (update.getClusterId() == 0 || update.getState().getClusterId() != update.getClusterId()) {
-      throw Status.INVALID_ARGUMENT.withDescription("topology update needs a cluster_id matching its state")
-          .asException();
-    }
-    if (id.clusterId() != 0 && id.clusterId() != update.getClusterId()) {
-      throw Status.FAILED_PRECONDITION.withDescription("node " + config.nodeId() + " belongs to cluster "
-          + Long.toUnsignedString(id.clusterId()) + ", not " + Long.toUnsignedString(update.getClusterId()))
-          .asException();
-    }
-    long held = catalog.topologyUpdate().map(TopologyUpdate::getVersion).orElse(0L);
-    if (update.getVersion() <= held) {
-      return new TopologyAck(held, false);
-    }
-    Catalog.Identity next = id.clusterId() != 0 ? id
-        : id.withCluster(update.getClusterId(), update.getState().getDataGroups(), false);
-    catalog.writeTopologyUpdate(update, next);
-    identity = next;
-    return new TopologyAck(update.getVersion(), true);
+  public RaftPeer self() {
+    return peers == null ? PeerDirectory.peer(config.nodeId(), config.raftListen().toString()) : peers.self();
   }
-
-  /** The outcome of a topology update. */
-  public record TopologyAck(long version, boolean applied) {}
 
   /**
    * Stops serving and closes Ratis and the catalog. Ratis' close is slow (seconds): use
@@ -505,20 +382,13 @@ public final class Node implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (health != null) {
-      health.enterTerminalState();
+    if (server != null) {
+      server.close();
     }
-    if (grpcServer != null) {
-      grpcServer.shutdownNow();
-      try {
-        grpcServer.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    if (grpcExecutor != null) {
-      grpcExecutor.shutdownNow();
-    }
+    adminCalls.shutdownNow();
+    groupReads.shutdownNow();
+    hostingCalls.shutdownNow();
+    waits.shutdownNow();
     clients.close();
     if (raftServer != null) {
       try {
@@ -539,7 +409,4 @@ public final class Node implements AutoCloseable {
     });
   }
 
-  public RaftPeer self() {
-    return self;
-  }
 }

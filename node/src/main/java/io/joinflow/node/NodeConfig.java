@@ -14,9 +14,10 @@ import java.nio.file.Path;
  * @param bootstrap create a cluster if the data dir is empty
  * @param dataGroups number of data groups created by a bootstrap
  * @param raft Ratis settings
+ * @param tunables threads, timeouts and limits of the node's services
  */
 public record NodeConfig(long nodeId, HostPort listen, HostPort raftListen, Path dataDir,
-                         boolean bootstrap, int dataGroups, RaftSettings raft) {
+                         boolean bootstrap, int dataGroups, RaftSettings raft, NodeTunables tunables) {
   public static final int DEFAULT_DATA_GROUPS = 8;
   public static final int MAX_DATA_GROUPS = 1024;
 
@@ -30,5 +31,14 @@ public record NodeConfig(long nodeId, HostPort listen, HostPort raftListen, Path
     if (listen.equals(raftListen)) {
       throw new IllegalArgumentException("--listen and --raft-listen must differ (" + listen + ")");
     }
+    if (tunables == null) {
+      throw new IllegalArgumentException("tunables are required (NodeTunables.defaults())");
+    }
+  }
+
+  /** A node with the default tunables. */
+  public NodeConfig(long nodeId, HostPort listen, HostPort raftListen, Path dataDir, boolean bootstrap,
+                    int dataGroups, RaftSettings raft) {
+    this(nodeId, listen, raftListen, dataDir, bootstrap, dataGroups, raft, NodeTunables.defaults());
   }
 }

@@ -94,7 +94,7 @@ class BadInputIT {
 
   @Test
   void shouldRejectEmptyKeysAndForeignClusters() {
-    assertStatus(() -> cluster.admin(1).put(PutRequest.newBuilder().setValue(ByteString.copyFromUtf8("v")).build()),
+    assertStatus(() -> cluster.data(1).put(PutRequest.newBuilder().setValue(ByteString.copyFromUtf8("v")).build()),
         Status.Code.INVALID_ARGUMENT, "key must not be empty");
     long other = cluster.metadata().getClusterId() + 1;
     assertStatus(() -> cluster.admin(1).handshake(HandshakeRequest.newBuilder().setClusterId(other).build()),

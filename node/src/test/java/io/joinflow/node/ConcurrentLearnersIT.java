@@ -3,8 +3,9 @@ package io.joinflow.node;
 import static io.joinflow.node.MembershipIT.change;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.joinflow.node.membership.MembershipOps;
-import io.joinflow.node.membership.MembershipOps.Change;
+import io.joinflow.node.membership.ConfChanges;
+import io.joinflow.node.membership.MembershipException;
+import io.joinflow.node.membership.Change;
 import io.joinflow.node.raft.ClusterIds;
 import io.joinflow.node.testing.MiniCluster;
 import io.joinflow.node.testing.MiniClusterTest;
@@ -66,7 +67,7 @@ class ConcurrentLearnersIT extends MiniClusterTest {
       absent = RaftPeer.newBuilder().setId(ClusterIds.peerId(9)).setAddress("127.0.0.1:" + s.getLocalPort()).build();
     }
     Node seed = cluster.node(1);
-    MembershipOps ops = seed.membership();
+    ConfChanges ops = seed.membership().changes();
     int group = 1;
     RaftGroupId groupId = seed.groupId(group);
     var candidates = seed.candidates(cluster.metadata(), group);
@@ -97,7 +98,7 @@ class ConcurrentLearnersIT extends MiniClusterTest {
 
   private static final java.util.concurrent.ExecutorService POOL = java.util.concurrent.Executors.newCachedThreadPool();
 
-  private static Change addAfter(CountDownLatch go, MembershipOps ops, RaftGroupId groupId, RaftPeer learner,
+  private static Change addAfter(CountDownLatch go, ConfChanges ops, RaftGroupId groupId, RaftPeer learner,
                                  java.util.Collection<RaftPeer> candidates) {
     try {
       go.await();
@@ -115,7 +116,7 @@ class ConcurrentLearnersIT extends MiniClusterTest {
       refused.join();
     } catch (CompletionException e) {
       assertThat(e.getCause()).isInstanceOf(UncheckedIOException.class);
-      assertThat(e.getCause().getCause()).isInstanceOf(MembershipOps.MembershipException.class)
+      assertThat(e.getCause().getCause()).isInstanceOf(MembershipException.class)
           .hasMessageContaining("add learner " + ClusterIds.peerId(9))
           .hasMessageContaining("cannot host the group");
     }

@@ -4,7 +4,7 @@ import static io.joinflow.node.MembershipIT.change;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.joinflow.node.membership.MembershipOps;
+import io.joinflow.node.membership.Conf;
 import io.joinflow.node.testing.MiniCluster;
 import io.joinflow.node.testing.MiniClusterTest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
@@ -44,7 +44,7 @@ class LeaderFailoverIT extends MiniClusterTest {
     });
 
     for (int g = 1; g <= 2; g++) {
-      MembershipOps.Conf conf = cluster.conf(g);
+      Conf conf = cluster.conf(g);
       assertThat(conf.listenerIds()).as("group %d learners", g).containsExactly(4L);
       assertThat(conf.voterIds()).containsExactlyInAnyOrder(1L, 2L, 3L);
     }

@@ -129,7 +129,7 @@ class MembershipIT extends MiniClusterTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     for (int i = 0; !waiting.isDone(); i++) {
       assertThat(System.nanoTime()).as("waiting call answered within 30 s").isLessThan(deadline);
-      cluster.admin(1).put(PutRequest.newBuilder().setKey(key(i)).setValue(ByteString.copyFromUtf8("v")).build());
+      cluster.data(1).put(PutRequest.newBuilder().setKey(key(i)).setValue(ByteString.copyFromUtf8("v")).build());
     }
     LearnerProgressResponse reached = waiting.get();
     assertThat(reached.getCaughtUp()).isTrue();
@@ -167,14 +167,14 @@ class MembershipIT extends MiniClusterTest {
 
   private void writeKeys(long via, int count) {
     for (int i = 0; i < count; i++) {
-      cluster.admin(via).put(PutRequest.newBuilder().setKey(key(i))
+      cluster.data(via).put(PutRequest.newBuilder().setKey(key(i))
           .setValue(ByteString.copyFromUtf8("value-" + i + "-" + "x".repeat(100))).build());
     }
   }
 
   private void assertKeysReadableLocally(long id, int count) {
     for (int i = 0; i < count; i++) {
-      GetResponse r = cluster.admin(id).get(GetRequest.newBuilder().setKey(key(i))
+      GetResponse r = cluster.data(id).get(GetRequest.newBuilder().setKey(key(i))
           .setConsistency(ReadConsistency.LOCAL).build());
       assertThat(r.getFound()).as("key %d on node %d", i, id).isTrue();
       assertThat(r.getValue().toString(StandardCharsets.UTF_8)).startsWith("value-" + i + "-");

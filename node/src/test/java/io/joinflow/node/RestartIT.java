@@ -27,7 +27,7 @@ class RestartIT extends MiniClusterTest {
   void shouldReopenSameClusterTopologyAndDataAfterFullRestart() {
     cluster = new MiniCluster(MiniCluster.tempDir("restart"), 3, MiniCluster.testSettings()).startVoters(3);
     for (int i = 0; i < 30; i++) {
-      cluster.admin(1 + i % 3).put(PutRequest.newBuilder().setKey(key(i)).setValue(ByteString.copyFromUtf8("v" + i)).build());
+      cluster.data(1 + i % 3).put(PutRequest.newBuilder().setKey(key(i)).setValue(ByteString.copyFromUtf8("v" + i)).build());
     }
     MetadataState before = cluster.metadata();
     String incarnation2 = cluster.node(2).identity().incarnation();
@@ -52,7 +52,7 @@ class RestartIT extends MiniClusterTest {
     assertThat(after.getRoutingList()).isEqualTo(before.getRoutingList());
     assertThat(after.getTopologyVersion()).isEqualTo(before.getTopologyVersion());
     for (int i = 0; i < 30; i++) {
-      GetResponse r = cluster.admin(1 + (i + 1) % 3).get(GetRequest.newBuilder().setKey(key(i)).build());
+      GetResponse r = cluster.data(1 + (i + 1) % 3).get(GetRequest.newBuilder().setKey(key(i)).build());
       assertThat(r.getFound()).isTrue();
       assertThat(r.getValue().toStringUtf8()).isEqualTo("v" + i);
     }

@@ -39,8 +39,11 @@ public final class JoinWorker implements AutoCloseable {
    */
   public JoinWorker(WorkflowClient client, JoinActivities activities, MembershipActivities membership,
                     boolean restartable, List<WorkerInterceptor> interceptors) {
+    List<WorkerInterceptor> all = new java.util.ArrayList<>(interceptors);
+    // Innermost: it sees each attempt's own failure (see ScheduleToCloseGuard).
+    all.add(new ScheduleToCloseGuard());
     this.factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
-        .setWorkerInterceptors(interceptors.toArray(WorkerInterceptor[]::new))
+        .setWorkerInterceptors(all.toArray(WorkerInterceptor[]::new))
         .build());
     WorkerOptions.Builder options = WorkerOptions.newBuilder()
         // Replays on a busy 2-core machine can exceed the 1 s default (TEMPORAL.md).

@@ -1,21 +1,27 @@
 package io.joinflow.node.admin;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.Status;
 import io.grpc.StatusException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.joinflow.node.Node;
-import io.joinflow.node.membership.MembershipOps;
+import io.joinflow.node.errors.StatusMapping;
+import io.joinflow.node.group0.Group0Client;
+import io.joinflow.node.local.GroupDivisions;
+import io.joinflow.node.local.LocalIdentity;
+import io.joinflow.node.local.PeerDirectory;
+import io.joinflow.node.membership.Change;
+import io.joinflow.node.membership.Conf;
+import io.joinflow.node.membership.LearnerWatch;
+import io.joinflow.node.membership.Membership;
 import io.joinflow.node.raft.ClusterIds;
-import io.joinflow.node.raft.DataStateMachine;
+import io.joinflow.node.raft.MetadataApplier;
+import io.joinflow.node.topology.TopologyInbox;
 import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.DropGroupRequest;
 import io.joinflow.proto.v1.DropGroupResponse;
 import io.joinflow.proto.v1.GetClusterViewRequest;
-import io.joinflow.proto.v1.GetRequest;
-import io.joinflow.proto.v1.GetResponse;
 import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.HandshakeRequest;
@@ -29,27 +35,19 @@ import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.NodeAdminGrpc;
 import io.joinflow.proto.v1.ProposeMetadataRequest;
-import io.joinflow.proto.v1.PutRequest;
-import io.joinflow.proto.v1.PutResponse;
-import io.joinflow.proto.v1.ReadConsistency;
 import io.joinflow.proto.v1.TopologyUpdate;
 import io.joinflow.proto.v1.TopologyUpdateAck;
 import io.joinflow.proto.v1.TransferLeadershipRequest;
 import io.joinflow.proto.v1.TransferLeadershipResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executor;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.util.ProtoUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,29 +55,38 @@ import org.slf4j.LoggerFactory;
 /**
  * NodeAdmin on one node. Any node answers any call: it reads group 0 through its leader and
  * sends membership changes to each group's leader itself. Every call validates its input
- * before it changes anything.
+ * before it changes anything. It is built from the node's parts, never from the node itself.
  */
 public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(NodeAdminService.class);
 
-  /** How long one leadership transfer may take (≈80 ms measured; elections take ≈0.5 s). */
-  private static final java.time.Duration TRANSFER_TIMEOUT = java.time.Duration.ofSeconds(5);
-  /** The longest a LearnerProgress call may wait on the node; callers call again to wait longer. */
-  static final long MAX_PROGRESS_WAIT_MS = 10_000;
-  /** Checks of waiting LearnerProgress calls: one short RPC each, shared by the JVM's nodes. */
-  private static final ScheduledExecutorService PROGRESS_WAITS = Executors.newScheduledThreadPool(4, r -> {
-    Thread t = new Thread(r, "learner-progress-wait");
-    t.setDaemon(true);
-    return t;
-  });
+  private final LocalIdentity identity;
+  private final Group0Client group0;
+  private final GroupDivisions divisions;
+  private final PeerDirectory peers;
+  private final TopologyInbox inbox;
+  private final Membership membership;
+  private final Executor groupReads;
+  private final Duration transferTimeout;
+  private final Duration maxProgressWait;
 
-  /** Reads of group confs for cluster views; blocking RPCs, bounded and shared by the JVM's nodes. */
-  private static final ExecutorService GROUP_READS = groupReads();
-
-  private final Node node;
-
-  public NodeAdminService(Node node) {
-    this.node = node;
+  /**
+   * @param groupReads runs a cluster view's reads of each group's leader in parallel (blocking)
+   * @param transferTimeout how long one leadership transfer may take
+   * @param maxProgressWait the longest one LearnerProgress call may wait
+   */
+  public NodeAdminService(LocalIdentity identity, Group0Client group0, GroupDivisions divisions, PeerDirectory peers,
+                          TopologyInbox inbox, Membership membership, Executor groupReads, Duration transferTimeout,
+                          Duration maxProgressWait) {
+    this.identity = identity;
+    this.group0 = group0;
+    this.divisions = divisions;
+    this.peers = peers;
+    this.inbox = inbox;
+    this.membership = membership;
+    this.groupReads = groupReads;
+    this.transferTimeout = transferTimeout;
+    this.maxProgressWait = maxProgressWait;
   }
 
   @FunctionalInterface
@@ -103,12 +110,12 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     out.onCompleted();
   }
 
-  private void fail(String what, StreamObserver<?> out, Exception e) {
+  private void fail(String what, StreamObserver<?> out, Throwable e) {
     Status s = StatusMapping.toStatus(e);
     if (s.getCode() == Status.Code.INTERNAL) {
-      LOG.error("node {}: {} failed", node.nodeId(), what, e);
+      LOG.error("node {}: {} failed", Long.toUnsignedString(identity.nodeId()), what, e);
     } else {
-      LOG.debug("node {}: {} failed: {}", node.nodeId(), what, s);
+      LOG.debug("node {}: {} failed: {}", Long.toUnsignedString(identity.nodeId()), what, s);
     }
     out.onError(s.asException());
   }
@@ -119,7 +126,7 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   }
 
   private ClusterView clusterView() throws StatusException {
-    MetadataState state = node.readMetadata();
+    MetadataState state = group0.read();
     ClusterView.Builder view = ClusterView.newBuilder()
         .setClusterId(state.getClusterId())
         .setTopologyVersion(state.getTopologyVersion())
@@ -127,7 +134,7 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
         .addAllNodes(state.getNodesList())
         .addAllRouting(state.getRoutingList())
         .addAllJoins(state.getJoinsList())
-        .setAnsweredBy(node.nodeId());
+        .setAnsweredBy(identity.nodeId());
     for (int i = 0; i < ClusterIds.VSHARDS && state.getDataGroups() > 0; i++) {
       view.addVshardToGroup(ClusterIds.groupOfVshard(i, state.getDataGroups()));
     }
@@ -136,26 +143,16 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     List<CompletableFuture<GroupView>> groups = new ArrayList<>();
     for (int g = 0; g <= state.getDataGroups(); g++) {
       int group = g;
-      groups.add(CompletableFuture.supplyAsync(() -> groupView(state, group), GROUP_READS));
+      groups.add(CompletableFuture.supplyAsync(() -> groupView(state, group), groupReads));
     }
     groups.forEach(g -> view.addGroups(g.join()));
     return view.build();
   }
 
-  private static ExecutorService groupReads() {
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(16, 16, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-      Thread t = new Thread(r, "cluster-view-read");
-      t.setDaemon(true);
-      return t;
-    });
-    pool.allowCoreThreadTimeOut(true);
-    return pool;
-  }
-
   private GroupView groupView(MetadataState state, int group) {
     GroupView.Builder b = GroupView.newBuilder().setGroupId(group);
     try {
-      MembershipOps.Conf conf = node.membership().readConf(node.groupId(group), node.candidates(state, group));
+      Conf conf = membership.confs().readConf(divisions.groupId(group), peers.candidates(state, group));
       b.setLeader(ClusterIds.nodeId(conf.leader().getId()))
           .addAllVoters(conf.voterIds())
           .addAllLearners(conf.listenerIds())
@@ -167,7 +164,7 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
       }
     } catch (Exception e) {
       // No reachable leader: report the group with routing's membership and leader 0.
-      GroupRoute r = io.joinflow.node.raft.MetadataApplier.findRoute(state, group);
+      GroupRoute r = MetadataApplier.findRoute(state, group);
       if (r != null) {
         b.addAllVoters(r.getVotersList()).addAllLearners(r.getLearnersList());
       }
@@ -178,26 +175,27 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   @Override
   public void handshake(HandshakeRequest request, StreamObserver<HandshakeResponse> out) {
     answer("handshake", out, () -> {
-      var id = node.identity();
-      if (request.getExpectedNodeId() != 0 && request.getExpectedNodeId() != node.nodeId()) {
-        throw Status.FAILED_PRECONDITION.withDescription("this is node " + Long.toUnsignedString(node.nodeId())
+      var id = identity.get();
+      long nodeId = identity.nodeId();
+      if (request.getExpectedNodeId() != 0 && request.getExpectedNodeId() != nodeId) {
+        throw Status.FAILED_PRECONDITION.withDescription("this is node " + Long.toUnsignedString(nodeId)
             + ", not " + Long.toUnsignedString(request.getExpectedNodeId()) + "; check the address").asException();
       }
       if (request.getClusterId() != 0 && id.clusterId() != 0 && request.getClusterId() != id.clusterId()) {
-        throw Status.FAILED_PRECONDITION.withDescription("node " + Long.toUnsignedString(node.nodeId())
+        throw Status.FAILED_PRECONDITION.withDescription("node " + Long.toUnsignedString(nodeId)
             + " belongs to cluster " + Long.toUnsignedString(id.clusterId()) + ", not " + Long.toUnsignedString(request.getClusterId())
             + "; wipe its data dir to move it").asException();
       }
-      var hosted = node.hostedGroups();
+      var hosted = divisions.hosted();
       return HandshakeResponse.newBuilder()
-          .setNodeId(node.nodeId())
-          .setAddr(node.config().listen().toString())
-          .setRaftAddr(node.config().raftListen().toString())
+          .setNodeId(nodeId)
+          .setAddr(identity.listen().toString())
+          .setRaftAddr(identity.raftListen().toString())
           .setIncarnation(id.incarnation())
           .setClusterId(id.clusterId())
           .setEmpty(id.clusterId() == 0 && hosted.isEmpty())
           .addAllHostedGroups(hosted)
-          .setWireVersion(Node.WIRE_VERSION)
+          .setWireVersion(LocalIdentity.WIRE_VERSION)
           .build();
     });
   }
@@ -209,13 +207,13 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     if (nodeId == 0) {
       throw Status.INVALID_ARGUMENT.withDescription("node_id must be non-zero").asException();
     }
-    MetadataState state = node.readMetadata();
+    MetadataState state = group0.read();
     if (group > state.getDataGroups()) {
       throw Status.NOT_FOUND.withDescription("group " + group + " does not exist; groups are 0.."
           + state.getDataGroups()).asException();
     }
-    RaftPeer peer = node.peerOf(state, nodeId);
-    return new Target(state, node.groupId(group), peer, node.candidates(state, group));
+    RaftPeer peer = peers.peerOf(state, nodeId);
+    return new Target(state, divisions.groupId(group), peer, peers.candidates(state, group));
   }
 
   /**
@@ -224,10 +222,9 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
    * each read group 0 through its leader.
    */
   private Target progressTarget(int group, long nodeId) throws StatusException {
-    MetadataState local = node.localMetadata();
-    if (nodeId != 0 && group <= local.getDataGroups()
-        && io.joinflow.node.raft.MetadataApplier.findNode(local, nodeId) != null) {
-      return new Target(local, node.groupId(group), node.peerOf(local, nodeId), node.candidates(local, group));
+    MetadataState local = group0.local();
+    if (nodeId != 0 && group <= local.getDataGroups() && MetadataApplier.findNode(local, nodeId) != null) {
+      return new Target(local, divisions.groupId(group), peers.peerOf(local, nodeId), peers.candidates(local, group));
     }
     return target(group, nodeId);
   }
@@ -236,8 +233,8 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   public void hostGroup(HostGroupRequest request, StreamObserver<HostGroupResponse> out) {
     answer("host group", out, () -> {
       Target t = target(request.getGroupId(), request.getNodeId());
-      MembershipOps.Conf conf = node.membership().readConf(t.groupId(), t.candidates());
-      boolean created = node.membership().hostDivision(t.groupId(), t.peer(), conf.voters());
+      Conf conf = membership.confs().readConf(t.groupId(), t.candidates());
+      boolean created = membership.hosting().hostDivision(t.groupId(), t.peer(), conf.voters());
       return HostGroupResponse.newBuilder().setAlreadyHosted(!created).build();
     });
   }
@@ -246,13 +243,13 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   public void dropGroup(DropGroupRequest request, StreamObserver<DropGroupResponse> out) {
     answer("drop group", out, () -> {
       Target t = target(request.getGroupId(), request.getNodeId());
-      MembershipOps.Conf conf = node.membership().readConf(t.groupId(), t.candidates());
+      Conf conf = membership.confs().readConf(t.groupId(), t.candidates());
       if (conf.isVoter(t.peer().getId()) || conf.isListener(t.peer().getId())) {
         throw Status.FAILED_PRECONDITION.withDescription("node " + request.getNodeId()
             + " is still a member of group " + request.getGroupId() + "; remove it from the group first")
             .asException();
       }
-      boolean dropped = node.membership().dropDivision(t.groupId(), t.peer());
+      boolean dropped = membership.hosting().dropDivision(t.groupId(), t.peer());
       return DropGroupResponse.newBuilder().setWasHosted(dropped).build();
     });
   }
@@ -261,13 +258,15 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   public void changeMembership(ChangeMembershipRequest request, StreamObserver<ChangeMembershipResponse> out) {
     answer("change membership", out, () -> {
       Target t = target(request.getGroupId(), request.getNodeId());
-      MembershipOps ops = node.membership();
-      MembershipOps.Change change = switch (request.getChange()) {
-        case ADD_LEARNER -> ops.addLearner(t.groupId(), t.peer(), t.candidates());
-        case PROMOTE -> ops.promote(t.groupId(), t.peer().getId(), t.candidates(), request.getMaxVoters());
-        case REMOVE -> ops.remove(t.groupId(), t.peer(), t.candidates());
+      var changes = membership.changes();
+      Change change = switch (request.getChange()) {
+        case ADD_LEARNER -> changes.addLearner(t.groupId(), t.peer(), t.candidates());
+        case PROMOTE -> changes.promote(t.groupId(), t.peer().getId(), t.candidates(), request.getMaxVoters());
+        case REMOVE -> changes.removeMember(t.groupId(), t.peer(), t.candidates());
+        case REMOVE_LEARNER -> changes.removeLearner(t.groupId(), t.peer(), t.candidates());
         default -> throw Status.INVALID_ARGUMENT
-            .withDescription("change must be ADD_LEARNER, PROMOTE or REMOVE").asException();
+            .withDescription("change must be ADD_LEARNER, PROMOTE or REMOVE, or REMOVE_LEARNER (a learner only)")
+            .asException();
       };
       return ChangeMembershipResponse.newBuilder()
           .setChanged(change.changed())
@@ -283,10 +282,10 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   public void transferLeadership(TransferLeadershipRequest request, StreamObserver<TransferLeadershipResponse> out) {
     answer("transfer leadership", out, () -> {
       Target t = target(request.getGroupId(), request.getAwayFrom());
-      var next = node.membership().transferLeadershipAway(t.groupId(), t.peer().getId(), t.candidates(),
-          TRANSFER_TIMEOUT);
+      var next = membership.leadership().transferLeadershipAway(t.groupId(), t.peer().getId(), t.candidates(),
+          transferTimeout);
       if (next == null) {
-        MembershipOps.Conf conf = node.membership().readConf(t.groupId(), t.candidates());
+        Conf conf = membership.confs().readConf(t.groupId(), t.candidates());
         return TransferLeadershipResponse.newBuilder().setTransferred(false)
             .setLeader(ClusterIds.nodeId(conf.leader().getId())).build();
       }
@@ -296,22 +295,22 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
 
   /**
    * Answers at once, or — with {@code wait_millis} — once the learner reached the target or the
-   * wait ended, whichever comes first. A waiting call holds no thread: after the first read of
-   * the configuration, a shared scheduler asks only the learner, every {@value MembershipOps#PROGRESS_CHECK_MS} ms.
+   * wait ended, whichever comes first. A waiting call holds no thread: the learner watch asks
+   * only the learner, from a shared scheduler, after the first read of the configuration.
    */
   @Override
   public void learnerProgress(LearnerProgressRequest request, StreamObserver<LearnerProgressResponse> out) {
     long waitMillis = Integer.toUnsignedLong(request.getWaitMillis());
-    MembershipOps.ProgressWatch watch;
+    LearnerWatch.ProgressWatch watch;
     RaftGroupId groupId;
     try {
-      if (waitMillis > MAX_PROGRESS_WAIT_MS) {
+      if (waitMillis > maxProgressWait.toMillis()) {
         throw Status.INVALID_ARGUMENT.withDescription("wait_millis " + waitMillis + " is too long; wait at most "
-            + MAX_PROGRESS_WAIT_MS + " ms per call and call again").asException();
+            + maxProgressWait.toMillis() + " ms per call and call again").asException();
       }
       Target t = progressTarget(request.getGroupId(), request.getNodeId());
       groupId = t.groupId();
-      watch = node.membership().watchProgress(groupId, t.peer(), t.candidates(), request.getTargetIndex());
+      watch = membership.watch().watch(groupId, t.peer(), t.candidates(), request.getTargetIndex());
     } catch (Exception e) {
       fail("learner progress", out, e);
       return;
@@ -320,52 +319,25 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
       reply(out, progressResponse(watch.progress()));
       return;
     }
-    new ProgressWait(groupId, watch, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis), out).next();
-  }
-
-  /** One waiting LearnerProgress call: asks the learner until it caught up or the wait ends. */
-  private final class ProgressWait implements Runnable {
-    private final RaftGroupId groupId;
-    private final long deadlineNanos;
-    private final StreamObserver<LearnerProgressResponse> out;
-    private MembershipOps.ProgressWatch watch;
-
-    ProgressWait(RaftGroupId groupId, MembershipOps.ProgressWatch watch, long deadlineNanos,
-                 StreamObserver<LearnerProgressResponse> out) {
-      this.groupId = groupId;
-      this.watch = watch;
-      this.deadlineNanos = deadlineNanos;
-      this.out = out;
+    CompletableFuture<LearnerWatch.ProgressWatch> waiting =
+        membership.watch().awaitCaughtUp(groupId, watch, Duration.ofMillis(waitMillis));
+    if (out instanceof ServerCallStreamObserver<LearnerProgressResponse> call) {
+      call.setOnCancelHandler(() -> waiting.cancel(false));
     }
-
-    void next() {
-      try {
-        PROGRESS_WAITS.schedule(this, MembershipOps.PROGRESS_CHECK_MS, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        reply(out, progressResponse(watch.progress()));
-      }
-    }
-
-    @Override
-    public void run() {
-      if (out instanceof io.grpc.stub.ServerCallStreamObserver<?> call && call.isCancelled()) {
+    waiting.whenComplete((done, failure) -> {
+      if (waiting.isCancelled()) {
         return;
       }
-      try {
-        watch = watch.applied(node.membership().appliedIndex(groupId, watch.learner()));
-      } catch (Exception e) {
-        fail("learner progress", out, e);
-        return;
-      }
-      if (watch.progress().caughtUp() || System.nanoTime() - deadlineNanos >= 0) {
-        reply(out, progressResponse(watch.progress()));
+      if (failure != null) {
+        fail("learner progress", out, failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+            ? c.getCause() : failure);
       } else {
-        next();
+        reply(out, progressResponse(done.progress()));
       }
-    }
+    });
   }
 
-  private static LearnerProgressResponse progressResponse(MembershipOps.Progress p) {
+  private static LearnerProgressResponse progressResponse(LearnerWatch.Progress p) {
     return LearnerProgressResponse.newBuilder()
         .setInConf(p.inConf()).setIsLearner(p.learner()).setIsVoter(p.voter())
         .setAppliedIndex(p.applied()).setTargetIndex(p.target()).setCaughtUp(p.caughtUp())
@@ -378,67 +350,15 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
       if (!request.hasCommand()) {
         throw Status.INVALID_ARGUMENT.withDescription("command is required").asException();
       }
-      return node.propose(request.getCommand());
+      return group0.propose(request.getCommand());
     });
   }
 
   @Override
   public void applyTopologyUpdate(TopologyUpdate request, StreamObserver<TopologyUpdateAck> out) {
     answer("topology update", out, () -> {
-      Node.TopologyAck ack = node.applyTopologyUpdate(request);
+      TopologyInbox.Ack ack = inbox.apply(request);
       return TopologyUpdateAck.newBuilder().setVersion(ack.version()).setApplied(ack.applied()).build();
     });
-  }
-
-  @Override
-  public void put(PutRequest request, StreamObserver<PutResponse> out) {
-    answer("put", out, () -> {
-      int group = ownerOf(request.getKey().toByteArray());
-      byte[] reply = node.sendToGroup(group, request.toByteArray(), false);
-      return parse(() -> PutResponse.parseFrom(reply));
-    });
-  }
-
-  @Override
-  public void get(GetRequest request, StreamObserver<GetResponse> out) {
-    answer("get", out, () -> {
-      int group = ownerOf(request.getKey().toByteArray());
-      if (request.getConsistency() == ReadConsistency.LOCAL) {
-        RaftServer.Division d = node.division(group).orElseThrow(() -> Status.FAILED_PRECONDITION
-            .withDescription("node " + node.nodeId() + " hosts no replica of group " + group
-                + "; use LINEARIZABLE").asException());
-        return ((DataStateMachine) d.getStateMachine()).read(request);
-      }
-      byte[] reply = node.sendToGroup(group, request.toByteArray(), true);
-      return parse(() -> GetResponse.parseFrom(reply));
-    });
-  }
-
-  private int ownerOf(byte[] key) throws StatusException {
-    if (key.length == 0) {
-      throw Status.INVALID_ARGUMENT.withDescription("key must not be empty").asException();
-    }
-    int groups = node.localMetadata().getDataGroups();
-    if (groups == 0) {
-      groups = node.identity().dataGroups();
-    }
-    if (groups == 0) {
-      throw Status.FAILED_PRECONDITION.withDescription("node " + node.nodeId()
-          + " belongs to no cluster yet").asException();
-    }
-    return ClusterIds.groupOfVshard(ClusterIds.vshardOf(key), groups);
-  }
-
-  @FunctionalInterface
-  private interface Parse<T> {
-    T run() throws InvalidProtocolBufferException;
-  }
-
-  private static <T> T parse(Parse<T> p) throws StatusException {
-    try {
-      return p.run();
-    } catch (InvalidProtocolBufferException e) {
-      throw Status.INTERNAL.withDescription("undecodable reply: " + e.getMessage()).asException();
-    }
   }
 }

@@ -7,7 +7,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.node.Node;
 import io.joinflow.node.NodeConfig;
 import io.joinflow.node.NodeStartException;
-import io.joinflow.node.membership.MembershipOps;
+import io.joinflow.node.membership.Conf;
 import io.joinflow.node.raft.ClusterIds;
 import io.joinflow.node.raft.RaftSettings;
 import io.joinflow.proto.v1.GroupRoute;
@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 /**
  * N real nodes in one JVM on loopback ports with temp dirs: real Ratis, real RocksDB, real
  * NodeAdmin gRPC. Node 1 bootstraps; {@link #startVoters} makes nodes 2..N voters of every
- * group through {@link MembershipOps}, the same recipe production uses. Closing stops every
+ * group through {@link io.joinflow.node.membership.ConfChanges}, the same recipe production uses. Closing stops every
  * node asynchronously (Ratis close takes seconds), waits for all of them and deletes the base
  * directory, which the cluster owns.
  */
@@ -155,10 +155,18 @@ public final class MiniCluster implements AutoCloseable {
 
   /** A blocking NodeAdmin stub of a running node. */
   public NodeAdminGrpc.NodeAdminBlockingStub admin(long id) {
+    return NodeAdminGrpc.newBlockingStub(channel(id)).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  /** A blocking Data stub (Put, Get) of a running node. */
+  public io.joinflow.proto.v1.DataGrpc.DataBlockingStub data(long id) {
+    return io.joinflow.proto.v1.DataGrpc.newBlockingStub(channel(id)).withDeadlineAfter(60, TimeUnit.SECONDS);
+  }
+
+  private ManagedChannel channel(long id) {
     Node n = node(id);
-    ManagedChannel ch = channels.computeIfAbsent(id, k -> NettyChannelBuilder
+    return channels.computeIfAbsent(id, k -> NettyChannelBuilder
         .forAddress("127.0.0.1", n.adminPort()).usePlaintext().build());
-    return NodeAdminGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
   }
 
   /** Group 0 read through its leader, via any running node. */
@@ -198,10 +206,10 @@ public final class MiniCluster implements AutoCloseable {
     return out;
   }
 
-  public MembershipOps.Conf conf(int group) {
+  public Conf conf(int group) {
     Node any = running().get(0);
     try {
-      return any.membership().readConf(any.groupId(group), any.candidates(metadata(), group));
+      return any.membership().confs().readConf(any.groupId(group), any.candidates(metadata(), group));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -212,8 +220,8 @@ public final class MiniCluster implements AutoCloseable {
     RaftPeer peer = node(id).self();
     for (int g : groups()) {
       try {
-        any.membership().addLearner(any.groupId(g), peer, any.candidates(metadata(), g));
-        any.membership().awaitCaughtUp(any.groupId(g), peer, any.candidates(metadata(), g), Duration.ofSeconds(30));
+        any.membership().changes().addLearner(any.groupId(g), peer, any.candidates(metadata(), g));
+        any.membership().watch().awaitCaughtUp(any.groupId(g), peer, any.candidates(metadata(), g), Duration.ofSeconds(30));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -224,7 +232,7 @@ public final class MiniCluster implements AutoCloseable {
     Node any = node(1L == id ? 2 : 1);
     for (int g : groups()) {
       try {
-        any.membership().promote(any.groupId(g), node(id).self().getId(), any.candidates(metadata(), g));
+        any.membership().changes().promote(any.groupId(g), node(id).self().getId(), any.candidates(metadata(), g), 0);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -234,7 +242,7 @@ public final class MiniCluster implements AutoCloseable {
   /** Publishes every group's committed conf as group 0's routing. */
   public void publishRouting() {
     for (int g : groups()) {
-      MembershipOps.Conf c = conf(g);
+      Conf c = conf(g);
       propose(MetadataCommand.newBuilder().setSetRouting(SetRouting.newBuilder().setRoute(GroupRoute.newBuilder()
           .setGroupId(g).addAllVoters(c.voterIds()).addAllLearners(c.listenerIds())
           .setLeaderHint(ClusterIds.nodeId(c.leader().getId())))).build());

@@ -1,9 +1,9 @@
-package io.joinflow.node.admin;
+package io.joinflow.node.errors;
 
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
-import io.joinflow.node.membership.MembershipOps;
+import io.joinflow.node.membership.MembershipException;
 import io.joinflow.node.raft.Rejection;
 import java.io.InterruptedIOException;
 import java.util.concurrent.TimeoutException;
@@ -14,7 +14,14 @@ import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 
-/** The node's one mapping from failures to gRPC statuses (with a description for the caller). */
+/**
+ * The node's one mapping from failures to gRPC statuses (with a description for the caller).
+ * Only what says a peer could not be reached or did not answer in time (Ratis' transport
+ * failing with UNAVAILABLE, DEADLINE_EXCEEDED or CANCELLED, no leader, a timeout) is
+ * UNAVAILABLE, which callers retry as a network fault; a peer that answered with an error of
+ * its own (INTERNAL, UNKNOWN, ...) hit a bug, and that is INTERNAL here too, with the peer's
+ * message, so it is logged as one and never relabelled as a network fault.
+ */
 public final class StatusMapping {
   private StatusMapping() {}
 
@@ -36,7 +43,7 @@ public final class StatusMapping {
           return s;
         }
       }
-      if (c instanceof MembershipOps.MembershipException me) {
+      if (c instanceof MembershipException me) {
         return (me.retryable() ? Status.UNAVAILABLE : Status.FAILED_PRECONDITION).withDescription(me.getMessage());
       }
       if (c instanceof GroupMismatchException) {
@@ -52,9 +59,8 @@ public final class StatusMapping {
           || c instanceof TimeoutException || c instanceof InterruptedIOException) {
         return Status.UNAVAILABLE.withDescription("no leader answered: " + c.getMessage());
       }
-      if (c instanceof org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException) {
-        // Ratis' own (shaded) transport failed to reach a peer.
-        return Status.UNAVAILABLE.withDescription("cluster peer unreachable: " + c.getMessage());
+      if (c instanceof org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException sre) {
+        return transport(sre);
       }
       if (c instanceof IllegalArgumentException) {
         return Status.INVALID_ARGUMENT.withDescription(c.getMessage());
@@ -64,5 +70,14 @@ public final class StatusMapping {
       return Status.UNAVAILABLE.withDescription(t.getMessage());
     }
     return Status.INTERNAL.withDescription(String.valueOf(t));
+  }
+
+  private static Status transport(org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException e) {
+    return switch (e.getStatus().getCode()) {
+      case UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED ->
+          Status.UNAVAILABLE.withDescription("cluster peer unreachable: " + e.getMessage());
+      default -> Status.INTERNAL.withDescription("a cluster peer failed the call (a bug there, not a network fault): "
+          + e.getMessage());
+    };
   }
 }
