@@ -1,5 +1,7 @@
 package io.joinflow.workflows;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -16,6 +18,21 @@ public record ClusterSnapshot(long clusterId, long topologyVersion, int dataGrou
 
   public static ClusterSnapshot empty() {
     return new ClusterSnapshot(0, 0, 0, List.of(), List.of());
+  }
+
+  /** This snapshot with one group's membership replaced (or added), groups sorted by id. */
+  public ClusterSnapshot withGroup(GroupInfo group) {
+    List<GroupInfo> updated = new ArrayList<>();
+    if (groups != null) {
+      for (GroupInfo g : groups) {
+        if (g.groupId() != group.groupId()) {
+          updated.add(g);
+        }
+      }
+    }
+    updated.add(group);
+    updated.sort(Comparator.comparingInt(GroupInfo::groupId));
+    return new ClusterSnapshot(clusterId, topologyVersion, dataGroups, nodes, List.copyOf(updated));
   }
 
   /** A node of the topology. {@code state} is a NodeState name, e.g. {@code "LEARNER"}. */

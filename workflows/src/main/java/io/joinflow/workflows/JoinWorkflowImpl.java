@@ -11,10 +11,7 @@ import io.joinflow.workflows.JoinActivities.PersistInput;
 import io.joinflow.workflows.JoinActivities.RegisterInput;
 import io.joinflow.workflows.JoinActivities.ValidateInput;
 import io.joinflow.workflows.JoinActivities.ValidateResult;
-import io.joinflow.workflows.JoinProgress.GroupProgress;
-import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
@@ -30,10 +27,7 @@ import io.temporal.workflow.WorkflowSemaphore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.slf4j.Logger;
 
 /**
@@ -69,50 +63,6 @@ public class JoinWorkflowImpl implements JoinWorkflow {
 
   private static final Logger log = Workflow.getLogger(JoinWorkflowImpl.class);
 
-  // Leader changes and restarts heal within seconds, so back off quickly but keep trying: the
-  // overall deadline, not an attempt count, decides when a join gives up.
-  private static final RetryOptions CLUSTER_RETRY = RetryOptions.newBuilder()
-      .setInitialInterval(Duration.ofMillis(200))
-      .setBackoffCoefficient(2)
-      .setMaximumInterval(Duration.ofSeconds(5))
-      .setDoNotRetry(JoinFailures.NON_RETRYABLE)
-      .build();
-
-  // Steps that change the cluster heartbeat while they run: a worker that dies mid-step costs
-  // the join this timeout before another worker runs the step again, not its start-to-close.
-  private static final Duration STEP_HEARTBEAT = Duration.ofSeconds(10);
-
-  // This workflow never sends a cancel command (RequestCancelActivityTask, CancelTimer): the
-  // in-memory server, the embedded default, wedges a workflow whose task cancels an activity or
-  // timer that completed while the task ran. So pure reads and waits are abandoned (the
-  // activity ends by itself: its heartbeats fail once the workflow is closed), and steps that
-  // change the cluster are never cancelled at all: they run in a detached scope, and a cancelled
-  // join stops between steps. That is also what the saga needs: an addLearner still in flight
-  // must land before the removeLearner that undoes it, not after.
-  static final ActivityOptions VALIDATE = ActivityOptions.newBuilder()
-      .setStartToCloseTimeout(Duration.ofSeconds(10))
-      .setRetryOptions(CLUSTER_RETRY)
-      .setCancellationType(ActivityCancellationType.ABANDON)
-      .build();
-  static final ActivityOptions AWAIT_LEARNER = ActivityOptions.newBuilder()
-      .setStartToCloseTimeout(Duration.ofMinutes(3))
-      .setHeartbeatTimeout(Duration.ofSeconds(10))
-      .setRetryOptions(CLUSTER_RETRY)
-      .setCancellationType(ActivityCancellationType.ABANDON)
-      .build();
-  static final ActivityOptions REGISTER_PEER = changing(Duration.ofSeconds(10));
-  static final ActivityOptions ADMIT = changing(Duration.ofSeconds(30));
-  static final ActivityOptions ADD_LEARNER = changing(Duration.ofSeconds(45));
-  static final ActivityOptions PERSIST = changing(Duration.ofSeconds(30));
-  static final ActivityOptions BROADCAST = changing(Duration.ofSeconds(60));
-
-  // Compensation keeps retrying far past the join's deadline (an orphan learner is worse than a
-  // slow failure) but not forever, so an unreachable cluster still ends the workflow.
-  static final ActivityOptions REMOVE_LEARNER = compensating(Duration.ofSeconds(45));
-  static final ActivityOptions EVICT = compensating(Duration.ofSeconds(30));
-  static final ActivityOptions COMPENSATING_BROADCAST = compensating(Duration.ofSeconds(60));
-
-  private static final int MAX_LISTED_GROUPS = 12;
   /** The shortest schedule-to-close a step gets, even when the deadline is (almost) past. */
   private static final long MIN_STEP_MILLIS = 1_000;
   /** How long past the deadline a step in flight may still retry before compensation starts. */
@@ -124,7 +74,6 @@ public class JoinWorkflowImpl implements JoinWorkflow {
       // a removeLearner gave up); anything else thrown here is a bug and must not be swallowed.
       .setContinueWithError(false)
       .build());
-  private final Map<Integer, GroupProgress> groups = new TreeMap<>();
   private final List<Promise<Void>> groupChains = new ArrayList<>();
   private final List<String> compensationFailures = new ArrayList<>();
 
@@ -132,10 +81,9 @@ public class JoinWorkflowImpl implements JoinWorkflow {
   private JoinOptions options = JoinOptions.defaults();
   private String workflowId = "";
   private long nodeId;
-  private String phase = JoinPhase.VALIDATE;
   private long startedAtMillis;
-  private long updatedAtMillis;
-  private String outcome = "";
+  /** Phase, per-group state and outcome: what the progress query, search attributes and details show. */
+  private final JoinProgressState progress = new JoinProgressState();
   private String failureReason = "";
   private boolean groupFailed;
   private ClusterSnapshot lastKnown = ClusterSnapshot.empty();
@@ -151,6 +99,7 @@ public class JoinWorkflowImpl implements JoinWorkflow {
     this.nodeId = input.nodeId();
     this.workflowId = Workflow.getInfo().getWorkflowId();
     this.startedAtMillis = Workflow.currentTimeMillis();
+    progress.start(nodeId, startedAtMillis);
     setPhase(JoinPhase.VALIDATE);
     log.info("node {}: join started (steps version {}, deadline {} ms, fan-out {})", nodeId, stepsVersion,
         options.deadlineMillis(), options.fanOut());
@@ -168,7 +117,7 @@ public class JoinWorkflowImpl implements JoinWorkflow {
       // The workflow itself was cancelled, and the steps with it. Undo like a deadline so a
       // cancelled join leaves nothing behind either; the workflow then closes as cancelled
       // (the result is dropped), and the progress query tells what was undone.
-      return finishAfterCancel("join cancelled during " + phase);
+      return finishAfterCancel("join cancelled during " + progress.phase());
     }
     if (steps.isCompleted()) {
       RuntimeException failure = steps.getFailure();
@@ -182,21 +131,21 @@ public class JoinWorkflowImpl implements JoinWorkflow {
       // can resume it, rather than compensating a join that may be fine.
       throw failure;
     }
-    String reason = "deadline of " + options.deadlineMillis() + " ms passed during " + phase;
+    String reason = "deadline of " + options.deadlineMillis() + " ms passed during " + progress.phase();
     stepsScope.cancel(reason);
     return finishAfterCancel(reason);
   }
 
   @Override
   public JoinProgress progress() {
-    return new JoinProgress(nodeId, phase, startedAtMillis, updatedAtMillis, List.copyOf(groups.values()), outcome);
+    return progress.snapshot();
   }
 
   /** The steps, in the steps' cancellation scope. Returns the result or throws a StepFailure. */
   private JoinResult runSteps() {
     ValidateResult validated;
     try {
-      validated = activities(VALIDATE, "validate node " + nodeId + " at " + input.listenAddr())
+      validated = activities(JoinStepOptions.VALIDATE, "validate node " + nodeId + " at " + input.listenAddr())
           .validate(new ValidateInput(nodeId, input.listenAddr(), input.wireVersion(), input.clusterId()));
     } catch (ActivityFailure e) {
       ApplicationFailure rejection = rejection(e);
@@ -214,7 +163,7 @@ public class JoinWorkflowImpl implements JoinWorkflow {
       for (int g = 0; g <= dataGroups; g++) {
         setGroup(g, JoinPhase.GROUP_CAUGHT_UP);
       }
-      outcome = "already joined; nothing changed";
+      progress.outcome("already joined; nothing changed");
       setPhase(JoinPhase.DONE);
       log.info("node {}: already joined, nothing to do", nodeId);
       return JoinResult.joined(lastKnown, true);
@@ -222,19 +171,19 @@ public class JoinWorkflowImpl implements JoinWorkflow {
 
     // First compensation registered = last one run: tell every node about the topology once
     // the learners and the topology entry are gone.
-    saga.addCompensation(() -> undo("broadcast", () -> activities(COMPENSATING_BROADCAST,
+    saga.addCompensation(() -> undo("broadcast", () -> activities(JoinStepOptions.COMPENSATING_BROADCAST,
         "broadcast topology without node " + nodeId).broadcast(new BroadcastInput(nodeId, input.listenAddr()))));
 
     setPhase(JoinPhase.REGISTER_PEER);
-    PeerInfo peer = change("registerPeer", () -> activities(REGISTER_PEER,
+    PeerInfo peer = change("registerPeer", () -> activities(JoinStepOptions.REGISTER_PEER,
         "register node " + nodeId + " at " + input.listenAddr())
         .registerPeer(new RegisterInput(nodeId, input.listenAddr(), input.clusterId())));
 
     setPhase(JoinPhase.ADMIT);
-    saga.addCompensation(() -> undo("evict", () -> activities(EVICT, "evict node " + nodeId + " from topology")
+    saga.addCompensation(() -> undo("evict", () -> activities(JoinStepOptions.EVICT, "evict node " + nodeId + " from topology")
         .evict(new EvictInput(nodeId, workflowId, failureReason))));
     change("admit", () -> {
-      activities(ADMIT, "admit node " + nodeId + " as JOINING").admit(new AdmitInput(nodeId, input.listenAddr(),
+      activities(JoinStepOptions.ADMIT, "admit node " + nodeId + " as JOINING").admit(new AdmitInput(nodeId, input.listenAddr(),
           peer.raftAddr(), peer.incarnation(), input.wireVersion(), workflowId));
       return null;
     });
@@ -243,12 +192,12 @@ public class JoinWorkflowImpl implements JoinWorkflow {
     joinGroups(dataGroups);
 
     setPhase(JoinPhase.PERSIST);
-    ClusterSnapshot persisted = change("persist", () -> activities(PERSIST,
+    ClusterSnapshot persisted = change("persist", () -> activities(JoinStepOptions.PERSIST,
         "persist node " + nodeId + " as LEARNER with routing").persist(new PersistInput(nodeId, workflowId)));
     lastKnown = orEmpty(persisted);
 
     setPhase(JoinPhase.BROADCAST);
-    BroadcastResult broadcast = change("broadcast", () -> activities(BROADCAST,
+    BroadcastResult broadcast = change("broadcast", () -> activities(JoinStepOptions.BROADCAST,
         "broadcast topology with node " + nodeId).broadcast(new BroadcastInput(nodeId, input.listenAddr())));
     if (broadcast != null && broadcast.unreachable() != null && !broadcast.unreachable().isEmpty()) {
       // Receivers catch up from any later, higher-versioned update; the join itself is complete.
@@ -256,7 +205,7 @@ public class JoinWorkflowImpl implements JoinWorkflow {
           broadcast.unreachable());
     }
 
-    outcome = "joined " + (dataGroups + 1) + " groups as learner";
+    progress.outcome("joined " + (dataGroups + 1) + " groups as learner");
     setPhase(JoinPhase.DONE);
     log.info("node {}: joined {} groups as learner", nodeId, dataGroups + 1);
     return JoinResult.joined(lastKnown, false);
@@ -303,7 +252,7 @@ public class JoinWorkflowImpl implements JoinWorkflow {
         saga.addCompensation(() -> removeLearner(group));
       }
       GroupInput groupInput = new GroupInput(nodeId, group);
-      GroupStep added = change("addLearner of group " + group, () -> activities(ADD_LEARNER,
+      GroupStep added = change("addLearner of group " + group, () -> activities(JoinStepOptions.ADD_LEARNER,
           "add learner node " + nodeId + " to group " + group).addLearner(groupInput));
       recordGroup(added);
       setGroup(group, JoinPhase.GROUP_LEARNER);
@@ -311,7 +260,7 @@ public class JoinWorkflowImpl implements JoinWorkflow {
         slots.release();
         holdingSlot = false;
       }
-      GroupStep caughtUp = step("awaitLearner of group " + group, () -> activities(AWAIT_LEARNER,
+      GroupStep caughtUp = step("awaitLearner of group " + group, () -> activities(JoinStepOptions.AWAIT_LEARNER,
           "wait for node " + nodeId + " to catch up in group " + group).awaitLearner(groupInput));
       recordGroup(caughtUp);
       setGroup(group, JoinPhase.GROUP_CAUGHT_UP);
@@ -354,14 +303,14 @@ public class JoinWorkflowImpl implements JoinWorkflow {
     String error = compensationFailures.isEmpty()
         ? reason
         : reason + "; compensation incomplete: " + String.join("; ", compensationFailures);
-    outcome = "compensated: " + error;
+    progress.outcome("compensated: " + error);
     setPhase(JoinPhase.COMPENSATED);
     return JoinResult.failed(error, "", lastKnown);
   }
 
   private void removeLearner(int group) {
     undo("removeLearner of group " + group, () -> {
-      GroupStep removed = activities(REMOVE_LEARNER, "remove learner node " + nodeId + " from group " + group)
+      GroupStep removed = activities(JoinStepOptions.REMOVE_LEARNER, "remove learner node " + nodeId + " from group " + group)
           .removeLearner(new GroupInput(nodeId, group));
       recordGroup(removed);
       setGroup(group, JoinPhase.GROUP_REMOVED);
@@ -370,7 +319,7 @@ public class JoinWorkflowImpl implements JoinWorkflow {
 
   private JoinResult reject(ApplicationFailure rejection) {
     String message = rejection.getOriginalMessage();
-    outcome = "rejected: " + message;
+    progress.outcome("rejected: " + message);
     setPhase(JoinPhase.REJECTED);
     log.warn("node {}: join rejected ({}): {}", nodeId, rejection.getType(), message);
     return JoinResult.failed(message, rejection.getType(), lastKnown);
@@ -432,66 +381,19 @@ public class JoinWorkflowImpl implements JoinWorkflow {
   }
 
   private void setPhase(String newPhase) {
-    phase = newPhase;
-    updatedAtMillis = Workflow.currentTimeMillis();
-    Workflow.upsertTypedSearchAttributes(JoinSearchAttributes.PHASE.valueSet(newPhase));
-    Workflow.setCurrentDetails(details());
+    progress.phase(newPhase);
   }
 
   private void setGroup(int group, String state) {
-    updatedAtMillis = Workflow.currentTimeMillis();
-    groups.put(group, new GroupProgress(group, state, updatedAtMillis));
-    Workflow.setCurrentDetails(details());
-  }
-
-  /** A one-line summary for the UI, e.g. "learners: 5/9 caught up; catching up: 1,2; pending: 3,7". */
-  private String details() {
-    if (groups.isEmpty()) {
-      return phase + ": node " + nodeId;
-    }
-    Map<String, List<Integer>> byState = new TreeMap<>();
-    for (GroupProgress g : groups.values()) {
-      byState.computeIfAbsent(g.state(), s -> new ArrayList<>()).add(g.groupId());
-    }
-    int caughtUp = byState.getOrDefault(JoinPhase.GROUP_CAUGHT_UP, List.of()).size();
-    StringBuilder out = new StringBuilder(phase).append(": ").append(caughtUp).append('/').append(groups.size())
-        .append(" caught up");
-    appendGroups(out, "catching up", byState.get(JoinPhase.GROUP_LEARNER));
-    appendGroups(out, "pending", byState.get(JoinPhase.GROUP_PENDING));
-    appendGroups(out, "removed", byState.get(JoinPhase.GROUP_REMOVED));
-    return out.toString();
-  }
-
-  private static void appendGroups(StringBuilder out, String label, List<Integer> ids) {
-    if (ids == null || ids.isEmpty()) {
-      return;
-    }
-    out.append("; ").append(label).append(": ");
-    for (int i = 0; i < ids.size() && i < MAX_LISTED_GROUPS; i++) {
-      out.append(i == 0 ? "" : ",").append(ids.get(i));
-    }
-    if (ids.size() > MAX_LISTED_GROUPS) {
-      out.append(" +").append(ids.size() - MAX_LISTED_GROUPS).append(" more");
-    }
+    progress.group(group, state);
   }
 
   /** Folds a group's membership after a step into the last known snapshot. */
   private void recordGroup(GroupStep step) {
-    if (step == null) {
-      return;
+    if (step != null) {
+      lastKnown = lastKnown.withGroup(new ClusterSnapshot.GroupInfo(step.groupId(), step.leader(), step.voters(),
+          step.learners()));
     }
-    List<ClusterSnapshot.GroupInfo> updated = new ArrayList<>();
-    if (lastKnown.groups() != null) {
-      for (ClusterSnapshot.GroupInfo g : lastKnown.groups()) {
-        if (g.groupId() != step.groupId()) {
-          updated.add(g);
-        }
-      }
-    }
-    updated.add(new ClusterSnapshot.GroupInfo(step.groupId(), step.leader(), step.voters(), step.learners()));
-    updated.sort(Comparator.comparingInt(ClusterSnapshot.GroupInfo::groupId));
-    lastKnown = new ClusterSnapshot(lastKnown.clusterId(), lastKnown.topologyVersion(), lastKnown.dataGroups(),
-        lastKnown.nodes(), List.copyOf(updated));
   }
 
   /** The failure when an activity rejected the request: non-retryable, so retrying cannot help. */
@@ -528,23 +430,6 @@ public class JoinWorkflowImpl implements JoinWorkflow {
 
   private static ClusterSnapshot orEmpty(ClusterSnapshot snapshot) {
     return snapshot == null ? ClusterSnapshot.empty() : snapshot;
-  }
-
-  private static ActivityOptions changing(Duration startToClose) {
-    return ActivityOptions.newBuilder()
-        .setStartToCloseTimeout(startToClose)
-        .setHeartbeatTimeout(STEP_HEARTBEAT)
-        .setRetryOptions(CLUSTER_RETRY)
-        .build();
-  }
-
-  private static ActivityOptions compensating(Duration startToClose) {
-    return ActivityOptions.newBuilder()
-        .setStartToCloseTimeout(startToClose)
-        .setScheduleToCloseTimeout(Duration.ofMinutes(10))
-        .setHeartbeatTimeout(STEP_HEARTBEAT)
-        .setRetryOptions(CLUSTER_RETRY)
-        .build();
   }
 
   /** A step that failed for good; its message names the step and the cause. */

@@ -24,7 +24,7 @@ public class ReorderedJoinWorkflowImpl implements JoinWorkflow {
     Workflow.getVersion(JoinWorkflowImpl.STEPS_CHANGE_ID, Workflow.DEFAULT_VERSION, JoinWorkflowImpl.STEPS_VERSION);
     setPhase(JoinPhase.VALIDATE);
     Workflow.newTimer(Duration.ofMillis(JoinOptions.DEFAULT_DEADLINE_MILLIS));
-    JoinActivities activities = Workflow.newActivityStub(JoinActivities.class, JoinWorkflowImpl.ADD_LEARNER);
+    JoinActivities activities = Workflow.newActivityStub(JoinActivities.class, JoinStepOptions.ADD_LEARNER);
     String workflowId = Workflow.getInfo().getWorkflowId();
 
     ValidateResult validated = activities.validate(

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * decided on the conf the compare-and-set replaces, so a decision can never be made on a conf
  * that changed since it was read (a learner's removal never removes a node promoted meanwhile).
  * Reaching a conf that already holds the target is success, including after a leader change
- * made a committed change look like a {@code SetConfigurationException}. At most one change
+ * made a committed change look like a {@code SetConfigurationException}. The plans are in
+ * {@link ConfPlans}. At most one change
  * per group runs at a time on this node, and learner additions that wait for it are merged into
  * one change; a concurrent change elsewhere makes the CAS fail and the loop re-reads.
  * {@code Mode.ADD} is never used (it drops other listeners in Ratis 3.3.0).
@@ -64,104 +64,11 @@ public final class ConfChanges {
     this.hostingCalls = hostingCalls;
   }
 
-  /** The voters and listeners a change aims for. */
-  record Target(List<RaftPeer> voters, List<RaftPeer> listeners) {
-    boolean heldBy(Conf conf) {
-      return ids(voters).equals(ids(conf.voters())) && ids(listeners).equals(ids(conf.listeners()));
-    }
-
-    private static Set<RaftPeerId> ids(List<RaftPeer> peers) {
-      Set<RaftPeerId> s = new HashSet<>();
-      peers.forEach(p -> s.add(p.getId()));
-      return s;
-    }
-  }
-
-  /**
-   * What to change, decided on the conf the compare-and-set will replace: null when the conf
-   * already is what the caller wants; an {@link IllegalStateException} when the change must not
-   * be made at all (its message says why; the change fails, not retryable).
-   */
-  @FunctionalInterface
-  interface Plan {
-    Target on(Conf conf);
-  }
-
+  /** Work a change does on the conf it read before its compare-and-set (hosting divisions). */
   @FunctionalInterface
   private interface Prepare {
     void run(Conf conf) throws IOException;
   }
-
-  // ---- the plans ----
-
-  /** Adds every learner of {@code learners} not in the conf yet. */
-  static Plan addLearners(List<RaftPeer> learners) {
-    return conf -> {
-      List<RaftPeer> listeners = new ArrayList<>(conf.listeners());
-      for (RaftPeer l : learners) {
-        if (!conf.isVoter(l.getId()) && !conf.isListener(l.getId())) {
-          listeners.add(RaftPeer.newBuilder(l).setStartupRole(RaftPeerRole.LISTENER).build());
-        }
-      }
-      return listeners.size() == conf.listeners().size() ? null : new Target(conf.voters(), listeners);
-    };
-  }
-
-  /** Moves a listener into the voters, unless the group has {@code maxVoters} already (0 = no limit). */
-  static Plan promote(RaftGroupId groupId, RaftPeerId learner, int maxVoters) {
-    return conf -> {
-      if (conf.isVoter(learner)) {
-        return null;
-      }
-      if (maxVoters > 0 && conf.voters().size() >= maxVoters && conf.isListener(learner)) {
-        return null;
-      }
-      RaftPeer peer = conf.listeners().stream().filter(p -> p.getId().equals(learner)).findFirst()
-          .orElseThrow(() -> new IllegalStateException(learner + " is not a learner of group "
-              + ClusterIds.groupNumber(groupId) + "; add it as a learner first"));
-      List<RaftPeer> voters = new ArrayList<>(conf.voters());
-      voters.add(RaftPeer.newBuilder(peer).setStartupRole(RaftPeerRole.FOLLOWER).build());
-      List<RaftPeer> listeners = new ArrayList<>(conf.listeners());
-      listeners.removeIf(p -> p.getId().equals(learner));
-      return new Target(voters, listeners);
-    };
-  }
-
-  /** Removes a listener; a voter is refused (taking a vote away is a leave's business). */
-  static Plan removeLearner(RaftGroupId groupId, RaftPeerId learner) {
-    return conf -> {
-      if (conf.isVoter(learner)) {
-        throw new IllegalStateException(learner + " is a voter of group " + ClusterIds.groupNumber(groupId)
-            + "; removing a learner never removes a voter (remove a voter by decommissioning it)");
-      }
-      if (!conf.isListener(learner)) {
-        return null;
-      }
-      List<RaftPeer> listeners = new ArrayList<>(conf.listeners());
-      listeners.removeIf(p -> p.getId().equals(learner));
-      return new Target(conf.voters(), listeners);
-    };
-  }
-
-  /** Removes a node from whichever list holds it; the last voter is refused. */
-  static Plan removeMember(RaftGroupId groupId, RaftPeerId id) {
-    return conf -> {
-      if (!conf.isVoter(id) && !conf.isListener(id)) {
-        return null;
-      }
-      List<RaftPeer> voters = new ArrayList<>(conf.voters());
-      voters.removeIf(p -> p.getId().equals(id));
-      if (voters.isEmpty()) {
-        throw new IllegalStateException(id + " is the last voter of group "
-            + ClusterIds.groupNumber(groupId) + "; a group cannot lose its last voter");
-      }
-      List<RaftPeer> listeners = new ArrayList<>(conf.listeners());
-      listeners.removeIf(p -> p.getId().equals(id));
-      return new Target(voters, listeners);
-    };
-  }
-
-  // ---- the changes ----
 
   /**
    * Adds {@code learner} as a listener of the group: host the division first, then CAS.
@@ -248,7 +155,7 @@ public final class ConfChanges {
             hostable.add(a.learner());
           }
         }
-        return addLearners(hostable).on(conf);
+        return ConfPlans.addLearners(hostable).on(conf);
       }, conf -> hostDivisions(groupId, conf, batch, cannotHost));
     } catch (IOException | RuntimeException e) {
       batch.forEach(a -> a.result().completeExceptionally(wrap(e)));
@@ -308,7 +215,8 @@ public final class ConfChanges {
    */
   public Change promote(RaftGroupId groupId, RaftPeerId learner, Collection<RaftPeer> candidates, int maxVoters)
       throws IOException {
-    Change change = change(groupId, candidates, "promote " + learner, promote(groupId, learner, maxVoters), null);
+    Change change = change(groupId, candidates, "promote " + learner, ConfPlans.promote(groupId, learner, maxVoters),
+        null);
     RaftPeer promoted = change.conf().voters().stream().filter(p -> p.getId().equals(learner)).findFirst().orElse(null);
     if (promoted != null && !watch.awaitVoting(groupId, promoted)) {
       LOG.warn("group {}: {} was promoted but still does not act as a voter after {} ms",
@@ -324,7 +232,7 @@ public final class ConfChanges {
    */
   public Change removeLearner(RaftGroupId groupId, RaftPeer node, Collection<RaftPeer> candidates) throws IOException {
     Change change = change(groupId, candidates, "remove learner " + node.getId(),
-        removeLearner(groupId, node.getId()), null);
+        ConfPlans.removeLearner(groupId, node.getId()), null);
     dropAfterRemoval(groupId, node);
     return change;
   }
@@ -334,7 +242,8 @@ public final class ConfChanges {
    * Refuses to remove the last voter. Not being a member is success.
    */
   public Change removeMember(RaftGroupId groupId, RaftPeer node, Collection<RaftPeer> candidates) throws IOException {
-    Change change = change(groupId, candidates, "remove " + node.getId(), removeMember(groupId, node.getId()), null);
+    Change change = change(groupId, candidates, "remove " + node.getId(),
+        ConfPlans.removeMember(groupId, node.getId()), null);
     dropAfterRemoval(groupId, node);
     return change;
   }
@@ -350,14 +259,14 @@ public final class ConfChanges {
     }
   }
 
-  private Change change(RaftGroupId groupId, Collection<RaftPeer> candidates, String what, Plan plan,
+  private Change change(RaftGroupId groupId, Collection<RaftPeer> candidates, String what, ConfPlans.Plan plan,
                         Prepare prepare) throws IOException {
     ReentrantLock lock = lockGroup(groupId);
     long deadline = System.nanoTime() + settings.changeTimeout().toNanos();
     int group = ClusterIds.groupNumber(groupId);
     try {
       Collection<RaftPeer> known = candidates;
-      Target target = null;
+      ConfPlans.Target target = null;
       int attempts = 0;
       IOException lastError = null;
       long backoffMs = 25;
@@ -374,7 +283,7 @@ public final class ConfChanges {
           if (target != null && target.heldBy(conf)) {
             return new Change(true, conf, attempts);
           }
-          Target next = decide(plan, conf, group);
+          ConfPlans.Target next = decide(plan, conf, group);
           if (next == null) {
             return new Change(attempts > 0, conf, attempts);
           }
@@ -387,7 +296,7 @@ public final class ConfChanges {
             }
           }
           if (!conf.changing()) {
-            Target proposed = next;
+            ConfPlans.Target proposed = next;
             target = proposed;
             attempts++;
             try {
@@ -432,7 +341,7 @@ public final class ConfChanges {
     }
   }
 
-  private static Target decide(Plan plan, Conf conf, int group) throws MembershipException {
+  private static ConfPlans.Target decide(ConfPlans.Plan plan, Conf conf, int group) throws MembershipException {
     try {
       return plan.on(conf);
     } catch (IllegalStateException e) {
