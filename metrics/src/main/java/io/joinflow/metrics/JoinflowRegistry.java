@@ -1,0 +1,73 @@
+package io.joinflow.metrics;
+
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * The one registry of a joinflow process, exported at {@code /metrics} in the Prometheus text
+ * format. Metric names follow Prometheus conventions: every joinflow metric starts with
+ * {@code joinflow_}, counters end in {@code _total}, durations are histograms in seconds
+ * ({@code _seconds_bucket}, {@code _sum}, {@code _count}) with the buckets of {@link #BUCKETS},
+ * so that quantiles can be aggregated across processes. Labels are bounded: phase, step,
+ * outcome, group number, gRPC method and status, never a node address or a workflow id.
+ *
+ * <p>Each process makes its own registry in {@code main} and passes it by constructor; there is
+ * no global registry (Micrometer's {@code Metrics.globalRegistry} is never used).
+ */
+public final class JoinflowRegistry {
+  /** The prefix of every metric joinflow itself defines. */
+  public static final String PREFIX = "joinflow_";
+
+  /**
+   * Histogram buckets of every joinflow duration: from a 5 ms gRPC call to a 10 min join, so
+   * one set fits steps, whole joins and promotions (whose stabilization window alone is 2 s).
+   */
+  public static final Duration[] BUCKETS = Arrays.stream(new long[] {
+      5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000})
+      .mapToObj(Duration::ofMillis).toArray(Duration[]::new);
+
+  private JoinflowRegistry() {}
+
+  /** A new registry with joinflow's histogram buckets and the JVM's own metrics (memory, threads, CPU, uptime). */
+  public static PrometheusMeterRegistry create() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().meterFilter(histograms());
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    return registry;
+  }
+
+  /**
+   * Every joinflow timer becomes a histogram with {@link #BUCKETS}, also the ones made through
+   * the Temporal SDK's metrics scope (a workflow interceptor records join durations there).
+   */
+  static MeterFilter histograms() {
+    double[] nanos = Arrays.stream(BUCKETS).mapToDouble(Duration::toNanos).toArray();
+    return new MeterFilter() {
+      @Override
+      public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
+        if (id.getType() != Meter.Type.TIMER || !id.getName().startsWith(PREFIX)) {
+          return config;
+        }
+        return DistributionStatisticConfig.builder()
+            .percentilesHistogram(false)
+            .serviceLevelObjectives(nanos)
+            .build()
+            .merge(config);
+      }
+    };
+  }
+}
