@@ -74,8 +74,12 @@ public final class Node implements AutoCloseable {
   private Server grpcServer;
   private ExecutorService grpcExecutor;
   private HealthStatusManager health;
+  /** See every NodeAdmin, health and reflection call (metrics). */
+  private final List<io.grpc.ServerInterceptor> interceptors;
 
-  private Node(NodeConfig config, Catalog catalog, Catalog.Identity identity) {
+  private Node(NodeConfig config, Catalog catalog, Catalog.Identity identity,
+               List<io.grpc.ServerInterceptor> interceptors) {
+    this.interceptors = List.copyOf(interceptors);
     this.config = config;
     this.catalog = catalog;
     this.identity = identity;
@@ -89,6 +93,15 @@ public final class Node implements AutoCloseable {
    * empty data dir. A restart on the same data dir reopens the same cluster.
    */
   public static Node start(NodeConfig config) throws NodeStartException {
+    return start(config, List.of());
+  }
+
+  /**
+   * {@link #start(NodeConfig)} with these interceptors on the node's gRPC server (e.g. the
+   * per-method metrics of {@code io.joinflow.metrics.GrpcServerMetrics}).
+   */
+  public static Node start(NodeConfig config, List<io.grpc.ServerInterceptor> interceptors)
+      throws NodeStartException {
     Path dir = config.dataDir();
     try {
       Files.createDirectories(dir);
@@ -126,7 +139,7 @@ public final class Node implements AutoCloseable {
         id = new Catalog.Identity(config.nodeId(), UUID.randomUUID().toString(), 0, 0, false);
         catalog.writeIdentity(id);
       }
-      node = new Node(config, catalog, id);
+      node = new Node(config, catalog, id, interceptors);
       node.startRaft();
       if (config.bootstrap() || node.identity.bootstrappedHere()) {
         node.bootstrap();
@@ -262,13 +275,14 @@ public final class Node implements AutoCloseable {
         });
     executor.allowCoreThreadTimeOut(true);
     grpcExecutor = executor;
-    grpcServer = NettyServerBuilder
+    NettyServerBuilder builder = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
         .executor(grpcExecutor)
         .addService(new NodeAdminService(this))
         .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
-        .build();
+        .addService(ProtoReflectionServiceV1.newInstance());
+    interceptors.forEach(builder::intercept);
+    grpcServer = builder.build();
     try {
       grpcServer.start();
     } catch (IOException e) {
