@@ -41,13 +41,31 @@ public final class JoinflowRegistry {
   /** A new registry with joinflow's histogram buckets and the JVM's own metrics (memory, threads, CPU, uptime). */
   public static PrometheusMeterRegistry create() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    registry.config().meterFilter(histograms());
+    registry.config().meterFilter(withoutPlaceholderTags()).meterFilter(histograms());
     new ClassLoaderMetrics().bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     return registry;
+  }
+
+  /**
+   * The Temporal SDK gives every scope all its tag keys, with {@code "none"} for the ones that
+   * do not apply (activity_type, signal_name, ...); on joinflow's own metrics recorded through
+   * that scope they say nothing, so they are dropped there (the SDK's {@code temporal_*}
+   * metrics keep them).
+   */
+  static MeterFilter withoutPlaceholderTags() {
+    return new MeterFilter() {
+      @Override
+      public Meter.Id map(Meter.Id id) {
+        if (!id.getName().startsWith(PREFIX) || id.getTags().stream().noneMatch(t -> t.getValue().equals("none"))) {
+          return id;
+        }
+        return id.replaceTags(id.getTags().stream().filter(t -> !t.getValue().equals("none")).toList());
+      }
+    };
   }
 
   /**
