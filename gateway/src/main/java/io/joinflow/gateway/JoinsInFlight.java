@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * that two calls wait for counts once. What another gateway waits for is that gateway's series:
  * across gateways, sum them.
  */
-public final class JoinsInFlight {
+// Not final: tests substitute how phases are read.
+public class JoinsInFlight {
   private static final Logger LOG = LoggerFactory.getLogger(JoinsInFlight.class);
   /** The phases of a running join (the others end it). */
   static final List<String> RUNNING_PHASES = List.of(JoinPhase.VALIDATE, JoinPhase.REGISTER_PEER, JoinPhase.ADMIT,
@@ -39,7 +40,8 @@ public final class JoinsInFlight {
   /** workflow id -> run id -> calls waiting for it. */
   private final Map<String, Run> waiting = new ConcurrentHashMap<>();
   private Map<String, Integer> byPhase = Map.of();
-  private long readAt = Long.MIN_VALUE;
+  private long readAt;
+  private boolean everRead;
 
   private record Run(String runId, AtomicInteger calls) {}
 
@@ -83,14 +85,15 @@ public final class JoinsInFlight {
 
   synchronized int count(String phase) {
     long now = clock.getAsLong();
-    if (now - readAt >= REFRESH_MILLIS || now < readAt) {
+    if (!everRead || now - readAt >= REFRESH_MILLIS || now < readAt) {
       byPhase = read();
       readAt = now;
+      everRead = true;
     }
     return byPhase.getOrDefault(phase, 0);
   }
 
-  private Map<String, Integer> read() {
+  Map<String, Integer> read() {
     Map<String, Integer> counts = new HashMap<>();
     waiting.forEach((workflowId, run) -> phase(workflowId, run.runId())
         .ifPresent(p -> counts.merge(p, 1, Integer::sum)));
