@@ -50,7 +50,7 @@ final class JoinWatch implements AutoCloseable {
       if (!removed.isEmpty()) {
         b.append(" (removed: ").append(removed.stream().map(String::valueOf).collect(Collectors.joining(","))).append(')');
       }
-      return b.toString();
+      return b.toString().stripTrailing();
     }
   }
 
