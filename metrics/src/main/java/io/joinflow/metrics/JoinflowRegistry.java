@@ -1,6 +1,7 @@
 package io.joinflow.metrics;
 
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -41,7 +42,21 @@ public final class JoinflowRegistry {
   /** A new registry with joinflow's histogram buckets and the JVM's own metrics (memory, threads, CPU, uptime). */
   public static PrometheusMeterRegistry create() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    registry.config().meterFilter(withoutPlaceholderTags()).meterFilter(histograms());
+    registry.config()
+        // promtool lints these two of Micrometer's (an abbreviated unit, a "_count" gauge).
+        .meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
+            || id.getName().equals("system.cpu.count")))
+        // The SDK's one gauge named like a histogram's part; promtool refuses it as it is.
+        .meterFilter(new MeterFilter() {
+          @Override
+          public Meter.Id map(Meter.Id id) {
+            return id.getName().equals("temporal_workflow_active_thread_count")
+                ? id.withName("temporal_workflow_active_threads") : id;
+          }
+        })
+        .meterFilter(withoutPlaceholderTags())
+        .meterFilter(withHelp())
+        .meterFilter(histograms());
     new ClassLoaderMetrics().bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -66,6 +81,42 @@ public final class JoinflowRegistry {
         return id.replaceTags(id.getTags().stream().filter(t -> !t.getValue().equals("none")).toList());
       }
     };
+  }
+
+  /**
+   * Metrics reported through a Tally scope (the Temporal SDK's own, and joinflow's run metrics
+   * recorded in workflow code) carry no description; Prometheus' HELP line says where they come
+   * from instead, so every metric has one.
+   */
+  static MeterFilter withHelp() {
+    return new MeterFilter() {
+      @Override
+      public Meter.Id map(Meter.Id id) {
+        if (id.getDescription() != null && !id.getDescription().isBlank()) {
+          return id;
+        }
+        return new Meter.Id(id.getName(), Tags.of(id.getTags()), id.getBaseUnit(), help(id.getName()), id.getType());
+      }
+    };
+  }
+
+  /** The HELP text of a metric that was registered without one. */
+  static String help(String name) {
+    java.util.regex.Matcher run = java.util.regex.Pattern
+        .compile("joinflow_(joins|promotions|leaves)_(started|finished)").matcher(name);
+    if (run.matches()) {
+      return run.group(1).substring(0, 1).toUpperCase() + run.group(1).substring(1) + " a worker of this process "
+          + (run.group(2).equals("started") ? "started" : "finished, by outcome");
+    }
+    java.util.regex.Matcher duration = java.util.regex.Pattern.compile("joinflow_(join|promotion|leave)_duration")
+        .matcher(name);
+    if (duration.matches()) {
+      return "How long a " + duration.group(1) + " took from its start to its result, by outcome (workflow time)";
+    }
+    if (name.startsWith("temporal_")) {
+      return "Temporal SDK metric " + name + " (see the Temporal SDK metrics reference)";
+    }
+    return name;
   }
 
   /**
