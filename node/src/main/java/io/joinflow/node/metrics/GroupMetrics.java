@@ -36,7 +36,7 @@ import org.apache.ratis.server.RaftServer;
  *       committed entries the furthest-behind learner (listener) still lacks; 0 when every
  *       learner caught up or there is none;
  *   <li>{@code joinflow_raft_leader_changes_total}, {@code joinflow_raft_configuration_changes_total}
- *       {@code {group}}: leaders this division learned of and configuration entries it applied
+ *       {@code {group}}: leaders this division learned of and configurations it applied (one per change)
  *       (from the state machine's Ratis events);
  *   <li>{@code joinflow_node_groups} and {@code joinflow_node_topology_version}.
  * </ul>

@@ -74,7 +74,11 @@ abstract class CatalogStateMachine extends BaseStateMachine implements GroupEven
   @Override
   public void notifyConfigurationChanged(long term, long index,
                                          org.apache.ratis.proto.RaftProtos.RaftConfigurationProto conf) {
-    events.configurationChanged();
+    // Ratis commits each change as two entries, the joint configuration and then the new one:
+    // count the change once, at the new one (no old peers).
+    if (conf.getOldPeersCount() == 0 && conf.getOldListenersCount() == 0) {
+      events.configurationChanged();
+    }
   }
 
   /** Applies one entry: writes the catalog (entry and index in one batch) and returns the reply. */

@@ -25,7 +25,10 @@ public final class GroupEvents {
     return leaderChanges.get();
   }
 
-  /** Configuration entries this division applied (a learner added, promoted or removed). */
+  /**
+   * Configurations this division applied (the group's first, then one per learner added,
+   * promoted or removed; the joint entry between two is not counted).
+   */
   public long configurationChanges() {
     return configurationChanges.get();
   }
