@@ -37,7 +37,8 @@ public final class DevCommand implements Callable<Integer> {
 
   @Option(names = "--port-base", defaultValue = "7100",
       description = "Temporal on BASE, gateway on BASE+1, Temporal's Web UI on BASE+2 (and its HTTP API and metrics on"
-          + " BASE+3, BASE+4), node i on BASE+10i and BASE+10i+1 (default: ${DEFAULT-VALUE}).")
+          + " BASE+3, BASE+4), joinflow's metrics on BASE+5, node i on BASE+10i and BASE+10i+1 (its metrics on"
+          + " BASE+10i+2) (default: ${DEFAULT-VALUE}).")
   int portBase;
 
   @Option(names = "--data-dir", description = "Where nodes and the Temporal dev server keep their data; start dev again"
