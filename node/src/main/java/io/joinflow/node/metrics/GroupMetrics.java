@@ -15,11 +15,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.ratis.metrics.MetricRegistries;
+import org.apache.ratis.metrics.MetricRegistryInfo;
+import org.apache.ratis.metrics.RatisMetricRegistry;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.metrics.LeaderElectionMetrics;
 
 /**
  * Per group this node hosts, read from its Ratis division at every scrape (groups come and go
@@ -38,6 +42,8 @@ import org.apache.ratis.server.RaftServer;
  *   <li>{@code joinflow_raft_leader_changes_total}, {@code joinflow_raft_configuration_changes_total}
  *       {@code {group}}: leaders this division learned of and configurations it applied (one per change)
  *       (from the state machine's Ratis events);
+ *   <li>{@code joinflow_raft_leader_elections_won_total}, {@code joinflow_raft_election_timeouts_total}
+ *       {@code {group}}: read from Ratis' own leader-election metrics of the division;
  *   <li>{@code joinflow_node_groups} and {@code joinflow_node_topology_version}.
  * </ul>
  */
@@ -53,7 +59,8 @@ public final class GroupMetrics implements MultiCollector {
 
   /** One group's numbers, as this node's division knows them. */
   record GroupSample(int group, RaftPeerRole role, long term, long commitIndex, long appliedIndex, int voters,
-                     int learners, long learnerLag, long leaderChanges, long configurationChanges) {}
+                     int learners, long learnerLag, long leaderChanges, long configurationChanges,
+                     long electionsWon, long electionTimeouts) {}
 
   @Override
   public MetricSnapshots collect() {
@@ -77,13 +84,23 @@ public final class GroupMetrics implements MultiCollector {
       int voters = d.getRaftConf().getCurrentPeers(RaftPeerRole.FOLLOWER).size();
       long lag = role == RaftPeerRole.LEADER ? learnerLag(commit, learners, d.getCommitInfos()) : 0;
       GroupEvents events = d.getStateMachine() instanceof GroupEvents.Source s ? s.events() : null;
+      Optional<RatisMetricRegistry> elections = MetricRegistries.global().get(new MetricRegistryInfo(
+          d.getMemberId().toString(), "ratis", LeaderElectionMetrics.RATIS_LEADER_ELECTION_METRICS,
+          LeaderElectionMetrics.RATIS_LEADER_ELECTION_METRICS_DESC));
       return Optional.of(new GroupSample(group, role, d.getInfo().getCurrentTerm(), commit,
           d.getInfo().getLastAppliedIndex(), voters, learners.size(), lag,
-          events == null ? 0 : events.leaderChanges(), events == null ? 0 : events.configurationChanges()));
+          events == null ? 0 : events.leaderChanges(), events == null ? 0 : events.configurationChanges(),
+          ratisCount(elections, LeaderElectionMetrics.LEADER_ELECTION_COUNT_METRIC),
+          ratisCount(elections, LeaderElectionMetrics.LEADER_ELECTION_TIMEOUT_COUNT_METRIC)));
     } catch (RuntimeException e) {
       // A division closing while it is read (the node left the group): no sample this time.
       return Optional.empty();
     }
+  }
+
+  /** A counter of the division's own Ratis leader-election metrics (0 before Ratis made them). */
+  private static long ratisCount(Optional<RatisMetricRegistry> registry, String counter) {
+    return registry.map(r -> r.counter(counter).getCount()).orElse(0L);
   }
 
   /** Entries the leader committed that the furthest-behind learner has not (0 without learners). */
@@ -111,6 +128,8 @@ public final class GroupMetrics implements MultiCollector {
     List<GaugeDataPointSnapshot> lags = new ArrayList<>();
     List<CounterDataPointSnapshot> leaderChanges = new ArrayList<>();
     List<CounterDataPointSnapshot> confChanges = new ArrayList<>();
+    List<CounterDataPointSnapshot> electionsWon = new ArrayList<>();
+    List<CounterDataPointSnapshot> electionTimeouts = new ArrayList<>();
     for (GroupSample s : samples) {
       Labels group = Labels.of("group", Integer.toString(s.group()));
       for (RaftPeerRole r : ROLES) {
@@ -127,6 +146,8 @@ public final class GroupMetrics implements MultiCollector {
       }
       leaderChanges.add(CounterDataPointSnapshot.builder().labels(group).value(s.leaderChanges()).build());
       confChanges.add(CounterDataPointSnapshot.builder().labels(group).value(s.configurationChanges()).build());
+      electionsWon.add(CounterDataPointSnapshot.builder().labels(group).value(s.electionsWon()).build());
+      electionTimeouts.add(CounterDataPointSnapshot.builder().labels(group).value(s.electionTimeouts()).build());
     }
     return List.of(
         gauge("joinflow_raft_group_role", "1 for this node's current role in the group, 0 for the other roles", roles),
@@ -140,7 +161,11 @@ public final class GroupMetrics implements MultiCollector {
             + " learner still lacks", lags),
         counter("joinflow_raft_leader_changes", "Leader changes this node's division of the group saw", leaderChanges),
         counter("joinflow_raft_configuration_changes", "Configuration changes this node's division of the group"
-            + " applied", confChanges));
+            + " applied", confChanges),
+        counter("joinflow_raft_leader_elections_won", "Elections this node's division of the group won (Ratis'"
+            + " leader_election electionCount)", electionsWon),
+        counter("joinflow_raft_election_timeouts", "Election timeouts of this node's division of the group (Ratis'"
+            + " leader_election timeoutCount)", electionTimeouts));
   }
 
   private static GaugeDataPointSnapshot point(Labels labels, double value) {
@@ -164,6 +189,7 @@ public final class GroupMetrics implements MultiCollector {
     return List.of("joinflow_raft_group_role", "joinflow_raft_term", "joinflow_raft_commit_index",
         "joinflow_raft_applied_index", "joinflow_raft_voters", "joinflow_raft_learners",
         "joinflow_raft_learner_lag_entries", "joinflow_raft_leader_changes", "joinflow_raft_configuration_changes",
+        "joinflow_raft_leader_elections_won", "joinflow_raft_election_timeouts",
         "joinflow_node_groups", "joinflow_node_topology_version");
   }
 }

@@ -34,7 +34,8 @@ class GroupMetricsIT extends MiniClusterTest {
         .contains("joinflow_raft_learners{group=\"1\"} 0")
         .contains("joinflow_raft_voters{group=\"1\"} 3")
         .contains("joinflow_raft_learner_lag_entries{group=\"1\"} 0")
-        .contains("joinflow_node_groups " + (GROUPS + 1));
+        .contains("joinflow_node_groups " + (GROUPS + 1))
+        .containsPattern("joinflow_raft_leader_elections_won_total\\{group=\"1\"} [1-9]");
     assertThat(onLearner.scrape()).contains("joinflow_node_groups 0");
 
     cluster.addLearnerEverywhere(4);
