@@ -38,10 +38,12 @@ final class DevCluster implements AutoCloseable {
 
   /** What to start. */
   record Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions,
-                  RaftSettings raft, PromoteOptions promoteOptions, TemporalChoice temporal, boolean durableTemporal) {
+                  RaftSettings raft, PromoteOptions promoteOptions, TemporalChoice temporal, boolean durableTemporal,
+                  HostPort metrics) {
     Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions, RaftSettings raft,
              PromoteOptions promoteOptions) {
-      this(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, TemporalChoice.embedded(), true);
+      this(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, TemporalChoice.embedded(), true,
+          null);
     }
 
     Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions, RaftSettings raft) {
@@ -54,7 +56,8 @@ final class DevCluster implements AutoCloseable {
 
     /** These settings with other promotion tunables. */
     Settings withPromoteOptions(PromoteOptions options) {
-      return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, options, temporal, durableTemporal);
+      return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, options, temporal, durableTemporal,
+          metrics);
     }
 
     /**
@@ -63,7 +66,17 @@ final class DevCluster implements AutoCloseable {
      * @param durable whether a dev server keeps its history in the data dir (else in memory)
      */
     Settings withTemporal(TemporalChoice choice, boolean durable) {
-      return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, choice, durable);
+      return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, choice, durable,
+          metrics);
+    }
+
+    /**
+     * These settings with metrics: the worker, the gateway and the Temporal SDK of this process
+     * on {@code endpoint}, node i on its slot's {@code BASE+10i+2}.
+     */
+    Settings withMetrics(HostPort endpoint) {
+      return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, temporal,
+          durableTemporal, endpoint);
     }
   }
 
@@ -75,6 +88,9 @@ final class DevCluster implements AutoCloseable {
   private JoinGateway gateway;
   private PoolClusterViews views;
   private final WorkerInterceptor[] interceptors;
+  /** The worker's, the gateway's and the Temporal SDK's metrics (off unless the settings name an endpoint). */
+  private MetricsEndpoint metrics = MetricsEndpoint.off();
+  private final java.util.Map<Node, MetricsEndpoint> nodeMetrics = new java.util.concurrent.ConcurrentHashMap<>();
 
   private DevCluster(Settings settings, WorkerInterceptor[] interceptors) {
     this.settings = settings;
@@ -99,7 +115,11 @@ final class DevCluster implements AutoCloseable {
   }
 
   private void startAll(Consumer<String> log) throws Exception {
-    temporal = settings.temporal().open(settings.portBase(), settings.dataDir(), settings.durableTemporal());
+    if (settings.metrics() != null) {
+      metrics = MetricsEndpoint.start(settings.metrics());
+    }
+    temporal = settings.temporal().open(settings.portBase(), settings.dataDir(), settings.durableTemporal(),
+        metrics.temporalScope());
     log.accept("temporal: " + temporal.describe());
     if (settings.temporal().hint() != null) {
       log.accept("  " + settings.temporal().hint());
@@ -174,7 +194,26 @@ final class DevCluster implements AutoCloseable {
     HostPort admin = adminAddress(slot);
     NodeConfig config = new NodeConfig(id, admin, new HostPort("127.0.0.1", admin.port() + 1),
         dataDir, bootstrap, settings.dataGroups(), settings.raft());
-    Node node = Node.start(config);
+    if (settings.metrics() == null) {
+      Node node = Node.start(config);
+      nodes.add(node);
+      return node;
+    }
+    MetricsEndpoint m;
+    try {
+      m = MetricsEndpoint.start(new HostPort(settings.metrics().host(), admin.port() + 2));
+    } catch (IOException e) {
+      throw new NodeStartException("node " + Long.toUnsignedString(id) + ": " + e.getMessage(), e);
+    }
+    Node node;
+    try {
+      node = Node.start(config, m.grpcInterceptors());
+    } catch (NodeStartException | RuntimeException e) {
+      m.close();
+      throw e;
+    }
+    m.registry().getPrometheusRegistry().register(new io.joinflow.node.metrics.GroupMetrics(node));
+    nodeMetrics.put(node, m);
     nodes.add(node);
     return node;
   }
@@ -189,6 +228,38 @@ final class DevCluster implements AutoCloseable {
   void stopNode(Node node) {
     nodes.remove(node);
     node.close();
+    closeMetrics(node);
+  }
+
+  private void closeMetrics(Node node) {
+    MetricsEndpoint m = nodeMetrics.remove(node);
+    if (m != null) {
+      m.close();
+    }
+  }
+
+  /**
+   * Where Prometheus scrapes this cluster: the process's endpoint (worker, gateway, Temporal
+   * SDK) first, then each running node's; empty without metrics.
+   */
+  List<String> metricsUrls() {
+    List<String> urls = new ArrayList<>();
+    if (metrics.enabled()) {
+      urls.add(metrics.url());
+    }
+    for (Node n : nodes) {
+      MetricsEndpoint m = nodeMetrics.get(n);
+      if (m != null) {
+        urls.add(m.url());
+      }
+    }
+    return urls;
+  }
+
+  /** The metrics URL of a running node, or empty. */
+  String metricsUrl(Node node) {
+    MetricsEndpoint m = nodeMetrics.get(node);
+    return m == null ? "" : m.url();
   }
 
   /**
@@ -197,6 +268,7 @@ final class DevCluster implements AutoCloseable {
    */
   CompletableFuture<Void> killNode(Node node) {
     nodes.remove(node);
+    closeMetrics(node);
     return node.closeAsync();
   }
 
@@ -210,8 +282,10 @@ final class DevCluster implements AutoCloseable {
    * embedded server never times out: {@link #stopWorker} it only while no workflow runs.
    */
   void startWorker() {
+    List<WorkerInterceptor> all = new ArrayList<>(List.of(interceptors));
+    all.addAll(metrics.workerInterceptors());
     worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool),
-        false, List.of(interceptors)).start();
+        false, all).start();
   }
 
   /** Stops the worker, letting its running tasks finish. */
@@ -225,8 +299,12 @@ final class DevCluster implements AutoCloseable {
    * joins group 0 records as pending whose workflow is gone.
    */
   void startGateway() throws IOException {
-    gateway = JoinGateway.start(gatewayAddress(), new JoinServiceImpl(temporal.client(), views,
-        settings.joinOptions(), settings.promoteOptions(), TemporalChoice.endpoint(temporal)));
+    JoinServiceImpl service = new JoinServiceImpl(temporal.client(), views, settings.joinOptions(),
+        settings.promoteOptions(), TemporalChoice.endpoint(temporal));
+    if (metrics.enabled()) {
+      service.joinsInFlight().bindTo(metrics.registry());
+    }
+    gateway = JoinGateway.start(gatewayAddress(), service, metrics.grpcInterceptors());
   }
 
   /** Stops the gateway; Join calls waiting for their workflow are answered UNAVAILABLE. */
@@ -250,7 +328,8 @@ final class DevCluster implements AutoCloseable {
    * history file (which keeps every workflow it held).
    */
   void startTemporal() throws IOException {
-    temporal = settings.temporal().open(settings.portBase(), settings.dataDir(), settings.durableTemporal());
+    temporal = settings.temporal().open(settings.portBase(), settings.dataDir(), settings.durableTemporal(),
+        metrics.temporalScope());
   }
 
   /** The cluster view through any live node. */
@@ -281,6 +360,9 @@ final class DevCluster implements AutoCloseable {
     if (temporal != null) {
       temporal.close();
     }
+    nodeMetrics.values().forEach(MetricsEndpoint::close);
+    nodeMetrics.clear();
+    metrics.close();
   }
 
   static void deleteRecursively(Path dir) {

@@ -37,7 +37,8 @@ public final class DevCommand implements Callable<Integer> {
 
   @Option(names = "--port-base", defaultValue = "7100",
       description = "Temporal on BASE, gateway on BASE+1, Temporal's Web UI on BASE+2 (and its HTTP API and metrics on"
-          + " BASE+3, BASE+4), node i on BASE+10i and BASE+10i+1 (default: ${DEFAULT-VALUE}).")
+          + " BASE+3, BASE+4), joinflow's metrics on BASE+5, node i on BASE+10i and BASE+10i+1 (its metrics on"
+          + " BASE+10i+2) (default: ${DEFAULT-VALUE}).")
   int portBase;
 
   @Option(names = "--data-dir", description = "Where nodes and the Temporal dev server keep their data; start dev again"
@@ -51,6 +52,30 @@ public final class DevCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the endpoints as one JSON line.")
   boolean json;
 
+  @Option(names = "--metrics-listen", paramLabel = "HOST:PORT|off",
+      description = "Where the worker, the gateway and the Temporal SDK of this process serve Prometheus metrics"
+          + " (default: 127.0.0.1:BASE+5; node i serves its own on BASE+10i+2); off for none.")
+  String metricsListen;
+
+  /**
+   * The endpoint of this process's own metrics, or null for {@code off}.
+   *
+   * @throws IllegalArgumentException with a sentence naming the option
+   */
+  io.joinflow.proto.HostPort metricsAddress() {
+    if (metricsListen == null) {
+      return new io.joinflow.proto.HostPort("127.0.0.1", portBase + 5);
+    }
+    if (metricsListen.trim().equalsIgnoreCase("off")) {
+      return null;
+    }
+    try {
+      return io.joinflow.proto.HostPort.parse(metricsListen);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--metrics-listen: " + e.getMessage() + " (or off)", e);
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -60,8 +85,10 @@ public final class DevCommand implements Callable<Integer> {
       return 2;
     }
     TemporalChoice temporal;
+    io.joinflow.proto.HostPort metrics;
     try {
       temporal = temporalOptions.choose();
+      metrics = metricsAddress();
     } catch (IllegalArgumentException e) {
       err.println("joinflow dev: " + e.getMessage());
       return 2;
@@ -71,7 +98,7 @@ public final class DevCommand implements Callable<Integer> {
     DevCluster cluster;
     try {
       cluster = DevCluster.start(new DevCluster.Settings(nodes, groups, portBase, dir, JoinOptions.defaults())
-              .withTemporal(temporal, true),
+              .withTemporal(temporal, true).withMetrics(metrics),
           line -> {
             err.println(line);
             err.flush();
@@ -96,6 +123,7 @@ public final class DevCommand implements Callable<Integer> {
       o.put("temporal", cluster.temporalTarget());
       TemporalJson.put(o, cluster.temporal());
       o.put("data_dir", dir.toString());
+      cluster.metricsUrls().forEach(o.putArray("metrics_urls")::add);
       ArrayNode ns = o.putArray("nodes");
       for (Node n : cluster.nodes()) {
         ns.addObject().put("node_id", n.nodeId()).put("addr", n.config().listen().toString())
@@ -109,11 +137,18 @@ public final class DevCommand implements Callable<Integer> {
       cluster.temporal().uiUrl().ifPresent(ui -> out.println("  web ui    " + TemporalChoice.endpoint(cluster.temporal())
           .listUrl(JoinListing.QUERY).orElse(ui)));
       for (Node n : cluster.nodes()) {
-        out.println("  node " + n.nodeId() + "    " + n.config().listen() + " (ratis " + n.config().raftListen() + ")");
+        String m = cluster.metricsUrl(n);
+        out.println("  node " + n.nodeId() + "    " + n.config().listen() + " (ratis " + n.config().raftListen()
+            + (m.isEmpty() ? "" : ", metrics " + m) + ")");
       }
+      if (!cluster.metricsUrls().isEmpty()) {
+        out.println("  metrics   " + cluster.metricsUrls().get(0) + " (worker, gateway, Temporal SDK)");
+      }
+      int next = nodes + 1;
       out.println("join another node from a second terminal:");
-      out.println("  ./joinflow node --node-id " + (nodes + 1) + " --listen 127.0.0.1:" + (portBase + 10 * (nodes + 1))
-          + " --data-dir " + dir.resolve("node-" + (nodes + 1)) + " --join " + cluster.gatewayAddress());
+      out.println("  ./joinflow node --node-id " + next + " --listen 127.0.0.1:" + (portBase + 10 * next)
+          + " --data-dir " + dir.resolve("node-" + next) + " --join " + cluster.gatewayAddress()
+          + (metrics == null ? "" : " --metrics-listen 127.0.0.1:" + (portBase + 10 * next + 2)));
       if (cluster.temporal().listsWorkflows()) {
         out.println("list every join's workflow:");
         out.println("  temporal workflow list --address " + cluster.temporalTarget() + " --namespace "

@@ -33,6 +33,9 @@ public final class GatewayCommand implements Callable<Integer> {
   @Mixin
   TemporalOptions temporalOptions = new TemporalOptions();
 
+  @Mixin
+  MetricsOptions metricsOptions = new MetricsOptions();
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
@@ -40,42 +43,60 @@ public final class GatewayCommand implements Callable<Integer> {
     List<String> nodes;
     JoinOptions options;
     TemporalChoice choice;
+    HostPort metricsAddress;
     try {
       address = HostPort.parse(listen);
       nodes = service.validatedNodes();
       options = service.joinOptions();
       choice = temporalOptions.choose();
+      metricsAddress = metricsOptions.address();
     } catch (IllegalArgumentException e) {
       err.println("joinflow gateway: " + e.getMessage());
       return 2;
     }
+    MetricsEndpoint metrics;
+    try {
+      metrics = MetricsOptions.start(metricsAddress);
+    } catch (java.io.IOException e) {
+      err.println("joinflow gateway: " + e.getMessage());
+      return 1;
+    }
     TemporalConnection temporal;
     try {
-      temporal = service.openTemporal(choice);
+      temporal = service.openTemporal(choice, metrics.temporalScope());
     } catch (IllegalArgumentException e) {
       err.println("joinflow gateway: " + e.getMessage());
+      metrics.close();
       return 2;
     } catch (Exception e) {
       err.println("joinflow gateway: " + e.getMessage());
+      metrics.close();
       return 1;
     }
     NodeAdminPool pool = new NodeAdminPool(nodes);
     JoinGateway gateway;
     try {
-      gateway = JoinGateway.start(address, new JoinServiceImpl(temporal.client(), new PoolClusterViews(pool), options,
-          io.joinflow.workflows.PromoteOptions.defaults(), TemporalChoice.endpoint(temporal)));
+      JoinServiceImpl joins = new JoinServiceImpl(temporal.client(), new PoolClusterViews(pool), options,
+          io.joinflow.workflows.PromoteOptions.defaults(), TemporalChoice.endpoint(temporal));
+      if (metrics.enabled()) {
+        joins.joinsInFlight().bindTo(metrics.registry());
+      }
+      gateway = JoinGateway.start(address, joins, metrics.grpcInterceptors());
     } catch (Exception e) {
       err.println("joinflow gateway: " + e.getMessage());
       pool.close();
       temporal.close();
+      metrics.close();
       return 1;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       gateway.close();
       pool.close();
       temporal.close();
+      metrics.close();
     }, "close-gateway"));
-    spec.commandLine().getOut().println("gateway ready on " + address + " (temporal: " + temporal.describe() + ")");
+    spec.commandLine().getOut().println("gateway ready on " + address + " (temporal: " + temporal.describe() + ")"
+        + (metrics.enabled() ? "; metrics " + metrics.url() : ""));
     spec.commandLine().getOut().flush();
     new CountDownLatch(1).await();
     return 0;

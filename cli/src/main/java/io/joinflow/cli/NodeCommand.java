@@ -64,11 +64,18 @@ public final class NodeCommand implements Callable<Integer> {
       description = "Join the cluster through these gateways (HOST:PORT,...) when the data dir belongs to no cluster yet.")
   private java.util.List<String> join = new java.util.ArrayList<>();
 
+  @picocli.CommandLine.Mixin
+  MetricsOptions metricsOptions = new MetricsOptions();
+
+  @Option(names = "--json", description = "Print the join's progress, its result and the ready line as JSON lines.")
+  boolean json;
+
+  /** Null: start a real node, with the metrics endpoint's interceptors. */
   private final Starter starter;
 
   /** The command picocli instantiates: it starts a real node. */
   public NodeCommand() {
-    this(Node::start);
+    this(null);
   }
 
   NodeCommand(Starter starter) {
@@ -100,22 +107,52 @@ public final class NodeCommand implements Callable<Integer> {
         return 2;
       }
     }
-    Node node;
+    HostPort metricsAddress;
+    MetricsEndpoint metrics;
     try {
-      node = starter.start(config);
-    } catch (NodeStartException e) {
+      metricsAddress = metricsOptions.address();
+    } catch (IllegalArgumentException e) {
+      err.println(PREFIX + e.getMessage());
+      err.flush();
+      return 2;
+    }
+    try {
+      metrics = MetricsOptions.start(metricsAddress);
+    } catch (java.io.IOException e) {
       err.println(PREFIX + e.getMessage());
       err.flush();
       return 1;
     }
+    Node node;
+    try {
+      node = starter == null ? Node.start(config, metrics.grpcInterceptors()) : starter.start(config);
+    } catch (NodeStartException e) {
+      metrics.close();
+      err.println(PREFIX + e.getMessage());
+      err.flush();
+      return 1;
+    }
+    if (metrics.enabled()) {
+      metrics.registry().getPrometheusRegistry().register(new io.joinflow.node.metrics.GroupMetrics(node));
+    }
     PrintWriter out = spec.commandLine().getOut();
-    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "close-node"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      node.close();
+      metrics.close();
+    }, "close-node"));
     if (!join.isEmpty()) {
+      JoinReport report = new JoinReport(out, json, node.nodeId(), config.listen().toString(), join);
       try {
-        io.joinflow.proto.v1.JoinResponse r = JoiningNode.join(node, join, java.time.Duration.ofMinutes(5), line -> {
-          err.println(PREFIX + line);
-          err.flush();
-        });
+        io.joinflow.proto.v1.JoinResponse r;
+        try (JoinWatch watch = JoinWatch.start(join, node.nodeId(), report::progress)) {
+          r = JoiningNode.join(node, join, java.time.Duration.ofMinutes(5), line -> {
+            err.println(PREFIX + line);
+            err.flush();
+          });
+        }
+        if (r != null && r.getSuccess()) {
+          report.joined(r);
+        }
         if (r != null && !r.getSuccess()) {
           err.println(PREFIX + "join failed: " + r.getError());
           err.flush();
@@ -134,8 +171,13 @@ public final class NodeCommand implements Callable<Integer> {
         return 1;
       }
     }
-    out.println("node " + Long.toUnsignedString(config.nodeId()) + " ready: NodeAdmin " + config.listen()
-        + ", Ratis " + config.raftListen() + ", cluster " + Long.toUnsignedString(node.identity().clusterId()));
+    if (json) {
+      out.println(JoinReport.ready(node, metrics.url()));
+    } else {
+      out.println("node " + Long.toUnsignedString(config.nodeId()) + " ready: NodeAdmin " + config.listen()
+          + ", Ratis " + config.raftListen() + ", cluster " + Long.toUnsignedString(node.identity().clusterId())
+          + (metrics.enabled() ? ", metrics " + metrics.url() : ""));
+    }
     // Scripts wait for this line before talking to the node.
     out.flush();
     try {

@@ -37,17 +37,23 @@ final class ServiceOptions {
    * this process starts one and owns it, so it stops with this process.
    */
   io.joinflow.worker.TemporalConnection openTemporal(TemporalChoice choice) throws java.io.IOException {
+    return openTemporal(choice, new com.uber.m3.tally.NoopScope());
+  }
+
+  /** {@link #openTemporal(TemporalChoice)} reporting the SDK's metrics to {@code metrics}. */
+  io.joinflow.worker.TemporalConnection openTemporal(TemporalChoice choice, com.uber.m3.tally.Scope metrics)
+      throws java.io.IOException {
     if (choice.mode() == io.joinflow.worker.TemporalConnection.Mode.ENV) {
-      return choice.open(temporalPort, null, true);
+      return choice.open(temporalPort, null, true, metrics);
     }
     if (temporalPort < 1 || temporalPort > 65_530) {
       throw new IllegalArgumentException("--temporal-port must be 1..65530");
     }
     if (TemporalChoice.answers(temporalPort)) {
-      return TemporalChoice.attach(choice, temporalPort);
+      return TemporalChoice.attach(choice, temporalPort, metrics);
     }
     java.nio.file.Path dir = dataDir == null ? java.nio.file.Path.of("joinflow-temporal") : dataDir;
-    return choice.open(temporalPort, dir.toAbsolutePath(), true);
+    return choice.open(temporalPort, dir.toAbsolutePath(), true, metrics);
   }
 
   /**

@@ -96,12 +96,18 @@ record TemporalChoice(Mode mode, Path cliBinary, String uiUrl, Map<String, Strin
    * @param durable false for a dev server whose history need not outlive it (benchmarks)
    */
   TemporalConnection open(int portBase, Path dataDir, boolean durable) throws IOException {
+    return open(portBase, dataDir, durable, new com.uber.m3.tally.NoopScope());
+  }
+
+  /** {@link #open(int, Path, boolean)} reporting the SDK's metrics to {@code metrics}. */
+  TemporalConnection open(int portBase, Path dataDir, boolean durable, com.uber.m3.tally.Scope metrics)
+      throws IOException {
     return switch (mode) {
-      case EMBEDDED -> TemporalConnection.embedded(portBase);
+      case EMBEDDED -> TemporalConnection.embedded(portBase, metrics);
       case CLI -> TemporalConnection.devServer(new TemporalDevServer.Settings(cliBinary, portBase, portBase + 2,
           portBase + 3, portBase + 4, durable ? dataDir.resolve("temporal.db") : null,
-          TemporalConnection.DEV_NAMESPACE, dataDir.resolve("temporal.log")), DEV_SERVER_START);
-      case ENV -> TemporalConnection.fromEnvironment(env, uiUrl);
+          TemporalConnection.DEV_NAMESPACE, dataDir.resolve("temporal.log")), DEV_SERVER_START, metrics);
+      case ENV -> TemporalConnection.fromEnvironment(env, uiUrl, metrics);
     };
   }
 
@@ -126,10 +132,16 @@ record TemporalChoice(Mode mode, Path cliBinary, String uiUrl, Map<String, Strin
    * mode (its namespace, and for a dev server its Web UI on PORT+2), without owning it.
    */
   static TemporalConnection attach(TemporalChoice choice, int port) throws IOException {
+    return attach(choice, port, new com.uber.m3.tally.NoopScope());
+  }
+
+  /** {@link #attach(TemporalChoice, int)} reporting the SDK's metrics to {@code metrics}. */
+  static TemporalConnection attach(TemporalChoice choice, int port, com.uber.m3.tally.Scope metrics)
+      throws IOException {
     boolean cli = choice.mode() == Mode.CLI;
     Map<String, String> env = Map.of("TEMPORAL_ADDRESS", "127.0.0.1:" + port,
         "TEMPORAL_NAMESPACE", cli ? TemporalConnection.DEV_NAMESPACE : TemporalConnection.EMBEDDED_NAMESPACE);
-    return TemporalConnection.fromEnvironment(env, cli ? "http://127.0.0.1:" + (port + 2) : null);
+    return TemporalConnection.fromEnvironment(env, cli ? "http://127.0.0.1:" + (port + 2) : null, metrics);
   }
 
   /** The gateway's view of a connection: its mode, where it is, its Web UI, whether it lists. */

@@ -33,38 +33,53 @@ public final class WorkerCommand implements Callable<Integer> {
   @Mixin
   TemporalOptions temporalOptions = new TemporalOptions();
 
+  @Mixin
+  MetricsOptions metricsOptions = new MetricsOptions();
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
     List<String> nodes;
     TemporalChoice choice;
+    io.joinflow.proto.HostPort metricsAddress;
     try {
       nodes = service.validatedNodes();
       choice = temporalOptions.choose();
+      metricsAddress = metricsOptions.address();
     } catch (IllegalArgumentException e) {
       err.println("joinflow worker: " + e.getMessage());
       return 2;
     }
+    MetricsEndpoint metrics;
     TemporalConnection temporal;
     try {
-      temporal = service.openTemporal(choice);
+      metrics = MetricsOptions.start(metricsAddress);
+    } catch (java.io.IOException e) {
+      err.println("joinflow worker: " + e.getMessage());
+      return 1;
+    }
+    try {
+      temporal = service.openTemporal(choice, metrics.temporalScope());
     } catch (IllegalArgumentException e) {
       err.println("joinflow worker: " + e.getMessage());
+      metrics.close();
       return 2;
     } catch (Exception e) {
       err.println("joinflow worker: " + e.getMessage());
+      metrics.close();
       return 1;
     }
     NodeAdminPool pool = new NodeAdminPool(nodes);
     JoinWorker worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool),
-        temporal.isTestServer()).start();
+        temporal.isTestServer(), metrics.workerInterceptors()).start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       worker.close();
       pool.close();
       temporal.close();
+      metrics.close();
     }, "close-worker"));
     spec.commandLine().getOut().println("worker ready on task queue " + JoinWorkflow.TASK_QUEUE + " (temporal: "
-        + temporal.describe() + ")");
+        + temporal.describe() + ")" + (metrics.enabled() ? "; metrics " + metrics.url() : ""));
     spec.commandLine().getOut().flush();
     new CountDownLatch(1).await();
     return 0;

@@ -1,6 +1,7 @@
 package io.joinflow.gateway;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.StatusException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -8,6 +9,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.joinflow.proto.HostPort;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,7 +33,8 @@ public final class JoinGateway implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final JoinServiceImpl service;
 
-  private JoinGateway(HostPort listen, JoinServiceImpl service) throws IOException {
+  private JoinGateway(HostPort listen, JoinServiceImpl service, List<ServerInterceptor> interceptors)
+      throws IOException {
     this.service = service;
     // Join calls block until their workflow finishes: bound how many wait at once.
     this.executor = Executors.newFixedThreadPool(64, r -> {
@@ -44,12 +47,13 @@ public final class JoinGateway implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    this.server = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
         .executor(executor)
         .addService(service)
         .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
-        .build();
+        .addService(ProtoReflectionServiceV1.newInstance());
+    interceptors.forEach(builder::intercept);
+    this.server = builder.build();
     // Before listening, so a lost join is running again before its node's next Join arrives.
     recover(FIRST_RETRY_MILLIS);
     try {
@@ -62,7 +66,13 @@ public final class JoinGateway implements AutoCloseable {
   }
 
   public static JoinGateway start(HostPort listen, JoinServiceImpl service) throws IOException {
-    return new JoinGateway(listen, service);
+    return new JoinGateway(listen, service, List.of());
+  }
+
+  /** {@link #start(HostPort, JoinServiceImpl)} with these interceptors on every call (e.g. metrics). */
+  public static JoinGateway start(HostPort listen, JoinServiceImpl service, List<ServerInterceptor> interceptors)
+      throws IOException {
+    return new JoinGateway(listen, service, interceptors);
   }
 
   private void recover(long nextDelayMillis) {

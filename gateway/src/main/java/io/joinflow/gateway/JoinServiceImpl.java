@@ -77,6 +77,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   /** Results calls are waiting for; cancelled when the gateway stops. */
   private final Set<CompletableFuture<?>> waits = ConcurrentHashMap.newKeySet();
   private volatile boolean stopping;
+  private final JoinsInFlight inFlight;
 
   public JoinServiceImpl(WorkflowClient client, ClusterViewSource cluster, JoinOptions options) {
     this(client, cluster, options, PromoteOptions.defaults());
@@ -101,6 +102,12 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     this.options = options;
     this.promoteOptions = promoteOptions;
     this.temporal = temporal;
+    this.inFlight = new JoinsInFlight(client);
+  }
+
+  /** The joins this gateway's Join calls wait for, by phase (see {@link JoinsInFlight#bindTo}). */
+  public JoinsInFlight joinsInFlight() {
+    return inFlight;
   }
 
   @Override
@@ -156,7 +163,13 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
     LOG.info("node {}: waiting for {} run {}", Long.toUnsignedString(request.getNodeId()), workflowId,
         execution.getRunId());
     long waitMs = options.deadlineMillis() + Duration.ofMinutes(2).toMillis();
-    JoinResult result = awaitResult(stub, workflowId, waitMs, JoinResult.class, request.getNodeId(), "Join");
+    JoinResult result;
+    inFlight.waiting(workflowId, execution.getRunId());
+    try {
+      result = awaitResult(stub, workflowId, waitMs, JoinResult.class, request.getNodeId(), "Join");
+    } finally {
+      inFlight.done(workflowId, execution.getRunId());
+    }
     Status rejection = JoinResponses.rejection(result);
     if (rejection != null) {
       throw rejection.asException();

@@ -78,8 +78,12 @@ public final class Node implements AutoCloseable {
   private PeerDirectory peers;
   private Group0Client group0;
   private NodeServer server;
+  /** See every NodeAdmin, Data, health and reflection call (metrics). */
+  private final List<io.grpc.ServerInterceptor> interceptors;
 
-  private Node(NodeConfig config, Catalog catalog, Catalog.Identity identity) {
+  private Node(NodeConfig config, Catalog catalog, Catalog.Identity identity,
+               List<io.grpc.ServerInterceptor> interceptors) {
+    this.interceptors = List.copyOf(interceptors);
     this.config = config;
     this.catalog = catalog;
     this.identity = new LocalIdentity(config, catalog, identity);
@@ -115,6 +119,15 @@ public final class Node implements AutoCloseable {
    * empty data dir. A restart on the same data dir reopens the same cluster.
    */
   public static Node start(NodeConfig config) throws NodeStartException {
+    return start(config, List.of());
+  }
+
+  /**
+   * {@link #start(NodeConfig)} with these interceptors on the node's gRPC server (e.g. the
+   * per-method metrics of {@code io.joinflow.metrics.GrpcServerMetrics}).
+   */
+  public static Node start(NodeConfig config, List<io.grpc.ServerInterceptor> interceptors)
+      throws NodeStartException {
     Path dir = config.dataDir();
     try {
       Files.createDirectories(dir);
@@ -152,7 +165,7 @@ public final class Node implements AutoCloseable {
         id = new Catalog.Identity(config.nodeId(), UUID.randomUUID().toString(), 0, 0, false);
         catalog.writeIdentity(id);
       }
-      node = new Node(config, catalog, id);
+      node = new Node(config, catalog, id, interceptors);
       node.startRaft();
       if (config.bootstrap() || node.identity.get().bootstrappedHere()) {
         node.bootstrap();
@@ -273,8 +286,10 @@ public final class Node implements AutoCloseable {
     NodeAdminService admin = new NodeAdminService(identity, group0, divisions, peers, inbox, membership, groupReads,
         t.transferTimeout(), t.maxProgressWait());
     DataService data = new DataService(identity, group0, divisions, peers, clients);
-    server = new NodeServer(NettyServerBuilder.forAddress(new InetSocketAddress(config.listen().host(),
-        config.listen().port())).executor(adminCalls), List.of(admin, data));
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listen().host(),
+        config.listen().port())).executor(adminCalls);
+    interceptors.forEach(builder::intercept);
+    server = new NodeServer(builder, List.of(admin, data));
     try {
       server.start();
     } catch (IOException e) {

@@ -98,6 +98,11 @@ public final class TemporalConnection implements AutoCloseable {
    * > 0} it is also reachable on {@code 127.0.0.1:port} (loopback only) for other processes.
    */
   public static TemporalConnection embedded(int port) throws IOException {
+    return embedded(port, new com.uber.m3.tally.NoopScope());
+  }
+
+  /** {@link #embedded(int)} reporting the SDK's client and worker metrics to {@code metrics} (see TemporalMetrics). */
+  public static TemporalConnection embedded(int port, com.uber.m3.tally.Scope metrics) throws IOException {
     TestServer.InProcessTestServer server = TestServer.createServer(true);
     LoopbackFront front = null;
     try {
@@ -107,7 +112,8 @@ public final class TemporalConnection implements AutoCloseable {
         target = "127.0.0.1:" + front.port();
       }
       WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
-          WorkflowServiceStubsOptions.newBuilder().setChannel(server.getChannel()).validateAndBuildWithDefaults());
+          WorkflowServiceStubsOptions.newBuilder().setChannel(server.getChannel()).setMetricsScope(metrics)
+              .validateAndBuildWithDefaults());
       OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(
           OperatorServiceStubsOptions.newBuilder().setChannel(server.getChannel()).validateAndBuildWithDefaults());
       TemporalConnection c = new TemporalConnection(Mode.EMBEDDED, service, operator,
@@ -132,10 +138,16 @@ public final class TemporalConnection implements AutoCloseable {
    */
   public static TemporalConnection devServer(TemporalDevServer.Settings settings, Duration startTimeout)
       throws IOException {
+    return devServer(settings, startTimeout, new com.uber.m3.tally.NoopScope());
+  }
+
+  /** {@link #devServer(TemporalDevServer.Settings, Duration)} reporting the SDK's metrics to {@code metrics}. */
+  public static TemporalConnection devServer(TemporalDevServer.Settings settings, Duration startTimeout,
+                                             com.uber.m3.tally.Scope metrics) throws IOException {
     TemporalDevServer server = TemporalDevServer.start(settings, startTimeout);
     try {
       WorkflowServiceStubsOptions options = WorkflowServiceStubsOptions.newBuilder().setTarget(server.target())
-          .build();
+          .setMetricsScope(metrics).build();
       TemporalConnection c = connect(Mode.CLI, options, settings.namespace(), server.uiUrl().orElse(null), server);
       c.extendRetention();
       return c;
@@ -156,6 +168,12 @@ public final class TemporalConnection implements AutoCloseable {
 
   /** Connects to the Temporal cluster {@code env} describes (TEMPORAL_* variables, as temporal-envconfig reads them). */
   public static TemporalConnection fromEnvironment(Map<String, String> env, String uiUrl) throws IOException {
+    return fromEnvironment(env, uiUrl, new com.uber.m3.tally.NoopScope());
+  }
+
+  /** {@link #fromEnvironment(Map, String)} reporting the SDK's metrics to {@code metrics}. */
+  public static TemporalConnection fromEnvironment(Map<String, String> env, String uiUrl,
+                                                   com.uber.m3.tally.Scope metrics) throws IOException {
     ClientConfigProfile profile;
     try {
       profile = ClientConfigProfile.load(LoadClientConfigProfileOptions.newBuilder().setEnvOverrides(env).build());
@@ -169,6 +187,7 @@ public final class TemporalConnection implements AutoCloseable {
       // proxy in front of a server that checks the key).
       options = WorkflowServiceStubsOptions.newBuilder(options).setEnableHttps(false).build();
     }
+    options = WorkflowServiceStubsOptions.newBuilder(options).setMetricsScope(metrics).build();
     String namespace = profile.getNamespace() == null || profile.getNamespace().isEmpty()
         ? "default" : profile.getNamespace();
     return connect(Mode.ENV, options, namespace, uiUrl, null);

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * files made from the catalog and installed into it, so a learner can catch up from a purged
  * log.
  */
-abstract class CatalogStateMachine extends BaseStateMachine {
+abstract class CatalogStateMachine extends BaseStateMachine implements GroupEvents.Source {
   private static final Logger LOG = LoggerFactory.getLogger(CatalogStateMachine.class);
   /**
    * Written into the division's own state machine directory once the catalog was cleared for
@@ -53,8 +53,32 @@ abstract class CatalogStateMachine extends BaseStateMachine {
   /** The log index the catalog reflects for this group. */
   private volatile long catalogApplied;
 
+  private final GroupEvents events = new GroupEvents();
+
   CatalogStateMachine(Catalog catalog) {
     this.catalog = catalog;
+  }
+
+  /** Leader and configuration changes this division saw, for the node's metrics. */
+  @Override
+  public GroupEvents events() {
+    return events;
+  }
+
+  @Override
+  public void notifyLeaderChanged(org.apache.ratis.protocol.RaftGroupMemberId member,
+                                  org.apache.ratis.protocol.RaftPeerId newLeader) {
+    events.leaderChanged();
+  }
+
+  @Override
+  public void notifyConfigurationChanged(long term, long index,
+                                         org.apache.ratis.proto.RaftProtos.RaftConfigurationProto conf) {
+    // Ratis commits each change as two entries, the joint configuration and then the new one:
+    // count the change once, at the new one (no old peers).
+    if (conf.getOldPeersCount() == 0 && conf.getOldListenersCount() == 0) {
+      events.configurationChanged();
+    }
   }
 
   /** Applies one entry: writes the catalog (entry and index in one batch) and returns the reply. */
