@@ -34,13 +34,17 @@ public final class JoinWorker implements AutoCloseable {
   }
 
   /**
-   * @param interceptors see every workflow and activity this worker runs, outermost first
-   *     (tracing, metrics, fault injection)
+   * @param interceptors see every workflow and activity this worker runs (tracing, metrics,
+   *     fault injection); an {@link ActivityLogInterceptor} sees each activity around all of
+   *     them, so a failure one of them causes is logged like any other
    */
   public JoinWorker(WorkflowClient client, JoinActivities activities, MembershipActivities membership,
                     boolean restartable, List<WorkerInterceptor> interceptors) {
+    List<WorkerInterceptor> all = new java.util.ArrayList<>(interceptors);
+    // The SDK wraps each interceptor around the ones before it: the last one is outermost.
+    all.add(new ActivityLogInterceptor());
     this.factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
-        .setWorkerInterceptors(interceptors.toArray(WorkerInterceptor[]::new))
+        .setWorkerInterceptors(all.toArray(WorkerInterceptor[]::new))
         .build());
     WorkerOptions.Builder options = WorkerOptions.newBuilder()
         // Replays on a busy 2-core machine can exceed the 1 s default (TEMPORAL.md).
