@@ -284,8 +284,17 @@ final class DevCluster implements AutoCloseable {
   }
 
   static void deleteRecursively(Path dir) {
+    deleteRecursively(dir, null);
+  }
+
+  /** Deletes {@code dir} and everything in it but {@code keep} (null: everything). */
+  static void deleteRecursively(Path dir, Path keep) {
+    Path kept = keep == null ? null : keep.toAbsolutePath().normalize();
     try (var walk = java.nio.file.Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      // A directory holding the kept file is not empty, so it stays.
+      walk.sorted(java.util.Comparator.reverseOrder())
+          .filter(p -> !p.toAbsolutePath().normalize().equals(kept))
+          .forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       // best effort for a temporary directory
     }

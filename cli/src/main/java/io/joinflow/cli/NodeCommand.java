@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -64,6 +65,9 @@ public final class NodeCommand implements Callable<Integer> {
       description = "Join the cluster through these gateways (HOST:PORT,...) when the data dir belongs to no cluster yet.")
   private java.util.List<String> join = new java.util.ArrayList<>();
 
+  @Mixin
+  LogOptions logOptions = new LogOptions();
+
   private final Starter starter;
 
   /** The command picocli instantiates: it starts a real node. */
@@ -100,21 +104,28 @@ public final class NodeCommand implements Callable<Integer> {
         return 2;
       }
     }
+    CommandLog log = logOptions.open(config.dataDir().resolve(CommandLog.FILE_NAME), err);
     Node node;
     try {
       node = starter.start(config);
     } catch (NodeStartException e) {
+      log.close();
       err.println(PREFIX + e.getMessage());
       err.flush();
       return 1;
     }
     PrintWriter out = spec.commandLine().getOut();
+    // The log stays open while the node runs; its hook closes the node, whose last words go there too.
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "close-node"));
+    if (log.where() != null) {
+      out.println(log.where());
+      out.flush();
+    }
     if (!join.isEmpty()) {
       try {
         io.joinflow.proto.v1.JoinResponse r = JoiningNode.join(node, join, java.time.Duration.ofMinutes(5), line -> {
-          err.println(PREFIX + line);
-          err.flush();
+          out.println(line);
+          out.flush();
         });
         if (r != null && !r.getSuccess()) {
           err.println(PREFIX + "join failed: " + r.getError());
