@@ -36,7 +36,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Logback's root appenders are set aside while the command runs and put back by
  * {@link #close}, as are the levels {@link #raise} changed, so a command run in-process (as the
- * tests run them) leaves logging as it found it.
+ * tests run them) leaves logging as it found it. In a process that ends with its command
+ * ({@link #untilExit}) the log stays as it is to the end instead: Ratis' threads and the
+ * shutdown hooks still log after a command closed its cluster, and that belongs in the file,
+ * not on the terminal.
  */
 final class CommandLog implements AutoCloseable {
   /** The log file's name in a command's data dir. */
@@ -51,6 +54,9 @@ final class CommandLog implements AutoCloseable {
     /** Errors only: for a command that reports what went wrong itself (the bench). */
     ERRORS
   }
+
+  /** Set once by {@link Main#main}: logging is this process's, so {@link #close} leaves it be. */
+  private static volatile boolean untilExit;
 
   private final LoggerContext context;
   private final Path file;
@@ -134,10 +140,21 @@ final class CommandLog implements AutoCloseable {
     }
   }
 
-  /** Flushes and closes the file and gives logging back what it had before {@link #open}. */
+  /**
+   * From now on, every command's log stays until the JVM exits: the process runs one command
+   * and ends with it.
+   */
+  static void untilExit() {
+    untilExit = true;
+  }
+
+  /**
+   * Closes the file and gives logging back what it had before {@link #open}, unless the log
+   * stays until the process exits (the file is flushed at every event either way).
+   */
   @Override
   public void close() {
-    if (context == null) {
+    if (context == null || untilExit) {
       return;
     }
     Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
