@@ -285,7 +285,8 @@ final class DevCluster implements AutoCloseable {
    * stopped one by one elect leaders among themselves in between (one embedded demo each: 128
    * Ratis warnings all at once, 108 leaders first one by one, 141 followers first, 70 like this).
    * What Ratis still says meanwhile is about peers this cluster stops on purpose: it logs only
-   * errors until the nodes are closed.
+   * errors until the nodes are closed, and for the batch window of its BatchLogger after that,
+   * which prints "(Repeated N times in the last 5s)" summaries of warnings it held back.
    */
   private void closeNodes() {
     if (nodes.isEmpty()) {
@@ -294,14 +295,14 @@ final class DevCluster implements AutoCloseable {
     List<Node> leaders = nodes.stream().filter(DevCluster::leadsAGroup).toList();
     List<Node> others = new ArrayList<>(nodes);
     others.removeAll(leaders);
-    LOG.info("stopping nodes {} (leading a group) and then {}; Ratis logs only errors meanwhile",
+    LOG.info("stopping nodes {} (leading a group) and then {}; Ratis logs only errors until they are done",
         ids(leaders), ids(others));
     RatisQuiet.enter();
     try {
       closeAll(leaders);
       closeAll(others);
     } finally {
-      RatisQuiet.exit();
+      CompletableFuture.delayedExecutor(RatisQuiet.AFTER_MILLIS, TimeUnit.MILLISECONDS).execute(RatisQuiet::exit);
     }
   }
 
@@ -320,6 +321,9 @@ final class DevCluster implements AutoCloseable {
 
   /** Ratis at ERROR while any dev cluster of this process stops its nodes. */
   private static final class RatisQuiet {
+    /** How long after the nodes stopped Ratis may still print a batch of warnings it held back. */
+    static final long AFTER_MILLIS =
+        org.apache.ratis.util.BatchLogger.Key.DEFAULT_DURATION.toLong(TimeUnit.MILLISECONDS) + 1_000;
     private static int stopping;
     private static ch.qos.logback.classic.Level before;
 
