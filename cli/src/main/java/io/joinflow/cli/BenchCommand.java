@@ -1,7 +1,6 @@
 package io.joinflow.cli;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.LoggerContext;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.joinflow.node.Node;
@@ -20,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,9 +43,11 @@ import picocli.CommandLine.Spec;
 public final class BenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   /**
-   * Loggers that narrate every join, and warn about what the cleanup between modes does on
-   * purpose (interrupted log appenders, a terminated promotion's last reads finding the node
-   * gone). The bench reports failures itself, so they log errors only unless --verbose.
+   * Loggers that narrate every join at INFO. Writing that for every measured join costs the
+   * joins CPU on a small machine, so the log file gets their warnings and errors only, unless
+   * --verbose. Their warnings (the cleanup between modes causes some on purpose: interrupted
+   * log appenders, a terminated promotion's last reads finding the node gone) stay in the file;
+   * the bench reports failures itself, so the terminal gets joinflow's errors only.
    */
   private static final List<String> CHATTY_LOGGERS = List.of("io.joinflow", "io.temporal", "org.apache.ratis");
   /** What the JVM warm-up joins: the smallest point of the targets, one join into 8 groups. */
@@ -103,14 +103,15 @@ public final class BenchCommand implements Callable<Integer> {
   int portBase;
 
   @Option(names = "--data-dir",
-      description = "Where the clusters keep their data (default: a temporary directory). Emptied after each point.")
+      description = "Where the clusters keep their data (default: a temporary directory). Emptied after each point,"
+          + " but for the log (" + CommandLog.FILE_NAME + ").")
   Path dataDir;
 
   @Option(names = "--skip-baselines", description = "Measure the workflow only.")
   boolean skipBaselines;
 
-  @Option(names = "--verbose", description = "Keep the nodes', activities', Temporal's and Ratis' logs.")
-  boolean verbose;
+  @Mixin
+  LogOptions logOptions = new LogOptions();
 
   @Mixin
   TemporalOptions temporalOptions = new TemporalOptions();
@@ -145,24 +146,34 @@ public final class BenchCommand implements Callable<Integer> {
     BenchReport.Plan plan = new BenchReport.Plan(List.copyOf(groups), List.copyOf(concurrent), concurrentGroups,
         reps, warmup, jvmWarmup, fanOut, !skipBaselines);
 
-    Map<String, Level> levels = verbose ? Map.of() : quietLogs();
+    boolean temporary = dataDir == null;
+    Path root = temporary ? Files.createTempDirectory("joinflow-bench") : Files.createDirectories(dataDir);
     t0 = System.nanoTime();
-    say(err, "temporal: " + temporal.mode().label() + " (" + temporal.reason() + "), a fresh one per repetition"
-        + (temporal.hint() == null ? "" : "; " + temporal.hint()));
     List<BenchReport.PointResult> results = new ArrayList<>();
-    try {
+    CommandLog log = logOptions.open(root.resolve(CommandLog.FILE_NAME), CommandLog.Terminal.ERRORS, err);
+    try (log) {
+      if (!logOptions.verbose) {
+        log.raise(Level.WARN, CHATTY_LOGGERS);
+      }
+      if (log.where() != null) {
+        say(err, log.where());
+      }
+      say(err, "temporal: " + temporal.mode().label() + " (" + temporal.reason() + "), a fresh one per repetition"
+          + (temporal.hint() == null ? "" : "; " + temporal.hint()));
       if (jvmWarmup > 0) {
-        BenchReport.PointResult warm = run(JVM_WARMUP_POINT, modes, jvmWarmup, 0, err);
+        BenchReport.PointResult warm = run(root, JVM_WARMUP_POINT, modes, jvmWarmup, 0, err);
         if (warm.error() != null || !warm.problems().isEmpty()) {
           say(err, "JVM warm-up: " + (warm.error() != null ? warm.error() : warm.problems().get(0))
               + " (not measured; the points follow)");
         }
       }
       for (BenchPoint point : points) {
-        results.add(run(point, modes, warmup, reps, err));
+        results.add(run(root, point, modes, warmup, reps, err));
       }
     } finally {
-      restoreLogs(levels);
+      if (temporary) {
+        DevCluster.deleteRecursively(root, log.file().orElse(null));
+      }
     }
     BenchReport report = BenchReport.of(BenchReport.Machine.current(), plan, results);
     Path file = out.toAbsolutePath();
@@ -229,10 +240,9 @@ public final class BenchCommand implements Callable<Integer> {
    * mode that goes first rotates, so no mode always meets the cleanest cluster. A failure to
    * start or run a repetition ends the point and is recorded, not thrown.
    */
-  private BenchReport.PointResult run(BenchPoint point, List<BenchMode> modes, int warmup, int reps,
+  private BenchReport.PointResult run(Path root, BenchPoint point, List<BenchMode> modes, int warmup, int reps,
                                      PrintWriter err) throws Exception {
-    Path dir = dataDir == null ? Files.createTempDirectory("joinflow-bench")
-        : Files.createDirectories(dataDir.resolve("bench-" + point.label().replaceAll("[^A-Za-z0-9]+", "-")));
+    Path dir = Files.createDirectories(root.resolve("bench-" + point.label().replaceAll("[^A-Za-z0-9]+", "-")));
     Map<BenchMode, Samples> samples = new EnumMap<>(BenchMode.class);
     modes.forEach(m -> samples.put(m, new Samples()));
     List<String> problems = new ArrayList<>();
@@ -343,26 +353,6 @@ public final class BenchCommand implements Callable<Integer> {
     synchronized (err) {
       err.printf("[%7.1f s] %s%n", (System.nanoTime() - t0) / 1e9, line);
       err.flush();
-    }
-  }
-
-  /** Raises the chatty loggers to ERROR; returns their previous levels (empty without logback). */
-  private static Map<String, Level> quietLogs() {
-    Map<String, Level> before = new LinkedHashMap<>();
-    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-      for (String name : CHATTY_LOGGERS) {
-        ch.qos.logback.classic.Logger logger = context.getLogger(name);
-        before.put(name, logger.getLevel());
-        logger.setLevel(Level.ERROR);
-      }
-    }
-    return before;
-  }
-
-  private static void restoreLogs(Map<String, Level> levels) {
-    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-      // A null level means "inherit", which is what the logger had before.
-      levels.forEach((name, level) -> context.getLogger(name).setLevel(level));
     }
   }
 }

@@ -70,6 +70,9 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--json", description = "End with one JSON line describing the join.")
   boolean json;
 
+  @Mixin
+  LogOptions logOptions = new LogOptions();
+
   /** The join's steps, as --crash-leader-during names them (their activity types). */
   static final java.util.List<String> STEPS = java.util.List.of("validate", "registerPeer", "admit", "addLearner",
       "awaitLearner", "persist", "broadcast");
@@ -111,7 +114,23 @@ public final class DemoCommand implements Callable<Integer> {
       return 2;
     }
     Path dir = temporary ? Files.createTempDirectory("joinflow-demo") : Files.createDirectories(dataDir);
+    CommandLog log = logOptions.open(dir.resolve(CommandLog.FILE_NAME), err);
+    try (log) {
+      return run(dir, temporary, temporal, log, out, err);
+    } finally {
+      if (temporary) {
+        // The log outlives the temporary data dir: it is where to look when the demo failed.
+        DevCluster.deleteRecursively(dir, log.file().orElse(null));
+      }
+    }
+  }
+
+  private int run(Path dir, boolean temporary, TemporalChoice temporal, CommandLog log, PrintWriter out,
+                  PrintWriter err) throws Exception {
     long t0 = System.nanoTime();
+    if (log.where() != null) {
+      say(out, t0, log.where());
+    }
     java.util.concurrent.atomic.AtomicReference<DevCluster> running = new java.util.concurrent.atomic.AtomicReference<>();
     LeaderCrash crash = crashDuring == null ? null : new LeaderCrash(running, line -> say(out, t0, line));
     io.temporal.common.interceptors.WorkerInterceptor[] interceptors = crash == null
@@ -124,9 +143,6 @@ public final class DemoCommand implements Callable<Integer> {
           .withTemporal(temporal, true), line -> say(out, t0, line), interceptors);
     } catch (Exception e) {
       err.println("joinflow demo: cannot start the cluster: " + e.getMessage());
-      if (temporary) {
-        DevCluster.deleteRecursively(dir);
-      }
       return 1;
     }
     try (DevCluster cluster = startedCluster) {
@@ -205,15 +221,12 @@ public final class DemoCommand implements Callable<Integer> {
                 ? "still " + promotion.getPhase() : promotion.getOutcome()));
       }
       if (json) {
-        out.println(summary(response, view, joinMs, timeline, promotion, promoteMs, crash, cluster.temporal()));
+        out.println(summary(response, view, joinMs, timeline, promotion, promoteMs, crash, cluster.temporal(),
+            log.file().orElse(null)));
       }
       out.flush();
       holdUntilEnter(cluster, out, dir, temporary);
       return response.getSuccess() && promoted ? 0 : 1;
-    } finally {
-      if (temporary) {
-        DevCluster.deleteRecursively(dir);
-      }
     }
   }
 
@@ -419,11 +432,16 @@ public final class DemoCommand implements Callable<Integer> {
 
   private static String summary(JoinResponse r, ClusterView view, long joinMs, JoinTimeline timeline,
                                 PromotionProgress promotion, long promoteMs, LeaderCrash crash,
-                                io.joinflow.worker.TemporalConnection temporal) throws Exception {
+                                io.joinflow.worker.TemporalConnection temporal, Path logFile) throws Exception {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode o = mapper.createObjectNode();
     o.put("success", r.getSuccess());
     TemporalJson.put(o, temporal);
+    if (logFile == null) {
+      o.putNull("log_file");
+    } else {
+      o.put("log_file", logFile.toString());
+    }
     if (crash != null) {
       o.put("crashed_node", crash.killed());
       o.put("crashed_during", crash.step());

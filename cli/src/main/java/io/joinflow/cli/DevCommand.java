@@ -76,6 +76,9 @@ public final class DevCommand implements Callable<Integer> {
     }
   }
 
+  @Mixin
+  LogOptions logOptions = new LogOptions();
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -95,25 +98,34 @@ public final class DevCommand implements Callable<Integer> {
     }
     boolean temporary = dataDir == null;
     Path dir = temporary ? Files.createTempDirectory("joinflow-dev") : Files.createDirectories(dataDir);
+    CommandLog log = logOptions.open(dir.resolve(CommandLog.FILE_NAME), err);
+    // The story goes to stdout, unless stdout is for the JSON line.
+    PrintWriter story = json ? err : out;
+    if (log.where() != null) {
+      story.println(log.where());
+      story.flush();
+    }
     DevCluster cluster;
     try {
       cluster = DevCluster.start(new DevCluster.Settings(nodes, groups, portBase, dir, JoinOptions.defaults())
               .withTemporal(temporal, true).withMetrics(metrics),
           line -> {
-            err.println(line);
-            err.flush();
+            story.println(line);
+            story.flush();
           });
     } catch (Exception e) {
       err.println("joinflow dev: " + e.getMessage());
+      log.close();
       if (temporary) {
-        DevCluster.deleteRecursively(dir);
+        DevCluster.deleteRecursively(dir, log.file().orElse(null));
       }
       return 1;
     }
+    // The log stays open to the end: what the other shutdown hooks say belongs in it too.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       cluster.close();
       if (temporary) {
-        DevCluster.deleteRecursively(dir);
+        DevCluster.deleteRecursively(dir, log.file().orElse(null));
       }
     }, "close-dev"));
     if (json) {
@@ -124,6 +136,11 @@ public final class DevCommand implements Callable<Integer> {
       TemporalJson.put(o, cluster.temporal());
       o.put("data_dir", dir.toString());
       cluster.metricsUrls().forEach(o.putArray("metrics_urls")::add);
+      if (log.file().isPresent()) {
+        o.put("log_file", log.file().get().toString());
+      } else {
+        o.putNull("log_file");
+      }
       ArrayNode ns = o.putArray("nodes");
       for (Node n : cluster.nodes()) {
         ns.addObject().put("node_id", n.nodeId()).put("addr", n.config().listen().toString())

@@ -25,6 +25,7 @@ public final class Main implements Runnable {
     // otherwise bypass logback.xml and its levels.
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
+    CommandLog.untilExit();
     System.exit(commandLine().execute(args));
   }
 

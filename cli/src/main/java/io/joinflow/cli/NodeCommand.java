@@ -67,6 +67,9 @@ public final class NodeCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   MetricsOptions metricsOptions = new MetricsOptions();
 
+  @picocli.CommandLine.Mixin
+  LogOptions logOptions = new LogOptions();
+
   @Option(names = "--json", description = "Print the join's progress, its result and the ready line as JSON lines.")
   boolean json;
 
@@ -123,11 +126,13 @@ public final class NodeCommand implements Callable<Integer> {
       err.flush();
       return 1;
     }
+    CommandLog log = logOptions.open(config.dataDir().resolve(CommandLog.FILE_NAME), err);
     Node node;
     try {
       node = starter == null ? Node.start(config, metrics.grpcInterceptors()) : starter.start(config);
     } catch (NodeStartException e) {
       metrics.close();
+      log.close();
       err.println(PREFIX + e.getMessage());
       err.flush();
       return 1;
@@ -136,18 +141,25 @@ public final class NodeCommand implements Callable<Integer> {
       metrics.registry().getPrometheusRegistry().register(new io.joinflow.node.metrics.GroupMetrics(node));
     }
     PrintWriter out = spec.commandLine().getOut();
+    // The log stays open while the node runs; its hook closes the node, whose last words go there too.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       node.close();
       metrics.close();
     }, "close-node"));
+    if (log.where() != null && !json) {
+      out.println(log.where());
+      out.flush();
+    }
     if (!join.isEmpty()) {
       JoinReport report = new JoinReport(out, json, node.nodeId(), config.listen().toString(), join);
       try {
         io.joinflow.proto.v1.JoinResponse r;
         try (JoinWatch watch = JoinWatch.start(join, node.nodeId(), report::progress)) {
+          // The story on stdout, unless stdout carries JSON lines.
+          PrintWriter story = json ? err : out;
           r = JoiningNode.join(node, join, java.time.Duration.ofMinutes(5), line -> {
-            err.println(PREFIX + line);
-            err.flush();
+            story.println(json ? PREFIX + line : line);
+            story.flush();
           });
         }
         if (r != null && r.getSuccess()) {

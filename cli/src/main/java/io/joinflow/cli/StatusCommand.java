@@ -14,6 +14,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -41,8 +42,17 @@ public final class StatusCommand implements Callable<Integer> {
       description = "Deadline of the call (default: ${DEFAULT-VALUE}).")
   private long timeoutSeconds;
 
+  @Mixin
+  LogOptions logOptions = new LogOptions();
+
   @Override
   public Integer call() throws JsonProcessingException {
+    try (CommandLog log = logOptions.open(null, spec.commandLine().getErr())) {
+      return run();
+    }
+  }
+
+  private int run() throws JsonProcessingException {
     PrintWriter err = spec.commandLine().getErr();
     HostPort address;
     try {

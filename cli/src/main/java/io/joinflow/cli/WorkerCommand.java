@@ -36,6 +36,9 @@ public final class WorkerCommand implements Callable<Integer> {
   @Mixin
   MetricsOptions metricsOptions = new MetricsOptions();
 
+  @Mixin
+  LogOptions logOptions = new LogOptions();
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
@@ -49,6 +52,13 @@ public final class WorkerCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       err.println("joinflow worker: " + e.getMessage());
       return 2;
+    }
+    // Next to the dev server's temporal.log when there is a data dir; a gateway and a worker may share one.
+    CommandLog log = logOptions.openService(service.dataDir == null ? null
+        : service.dataDir.resolve("joinflow-worker.log"), err);
+    if (log.where() != null) {
+      spec.commandLine().getOut().println(log.where());
+      spec.commandLine().getOut().flush();
     }
     MetricsEndpoint metrics;
     TemporalConnection temporal;

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * One {@code joinflow} command in an OS process of its own, as an operator runs it: the packaged
  * runnable jar ({@code cli/target/joinflow.jar}, built by the package phase before the
  * integration tests) when it exists, else this test's classpath. Its stdout and stderr go to a
- * log file, which failures quote.
+ * file, which failures quote, with the end of its own log file.
  */
 final class JoinflowProcess implements AutoCloseable {
   // Small JVMs that start fast: many of them share two cores.
@@ -97,11 +97,27 @@ final class JoinflowProcess implements AutoCloseable {
     }
   }
 
-  /** The last lines of the log, for assertion messages. */
+  /**
+   * The last lines of the output, for assertion messages, and of the log file the process named
+   * in it ("logs: FILE"), which has what its stderr no longer shows.
+   */
   String tail() {
     String all = logText();
-    return "--- " + name + " (pid " + process.pid() + ", " + (process.isAlive() ? "running" : "exited "
-        + process.exitValue()) + ") " + log + " ---\n" + (all.length() > 3000 ? all.substring(all.length() - 3000) : all);
+    String tail = "--- " + name + " (pid " + process.pid() + ", " + (process.isAlive() ? "running" : "exited "
+        + process.exitValue()) + ") " + log + " ---\n" + last(all);
+    String file = all.lines().filter(l -> l.startsWith("logs: ")).map(l -> l.substring(6)).findFirst().orElse(null);
+    if (file != null) {
+      try {
+        tail += "\n--- " + file + " ---\n" + last(Files.readString(Path.of(file), StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        tail += "\n--- " + file + ": " + e.getMessage();
+      }
+    }
+    return tail;
+  }
+
+  private static String last(String text) {
+    return text.length() > 3000 ? text.substring(text.length() - 3000) : text;
   }
 
   /** SIGTERM, then SIGKILL if it does not stop within 20 s. */

@@ -120,9 +120,15 @@ class ProcessCrashIT {
     return g.getVotersList().contains(id) || g.getLearnersList().contains(id);
   }
 
+  /** The end of the process's output and of the node's own log (in its data dir, both runs). */
   private static String log(String name) {
+    return last(dir.resolve(name)) + "\n--- node/" + CommandLog.FILE_NAME + " ---\n"
+        + last(dir.resolve("node").resolve(CommandLog.FILE_NAME));
+  }
+
+  private static String last(Path file) {
     try {
-      String all = Files.readString(dir.resolve(name));
+      String all = Files.readString(file);
       return all.length() > 4000 ? all.substring(all.length() - 4000) : all;
     } catch (Exception e) {
       return "(no log: " + e.getMessage() + ")";

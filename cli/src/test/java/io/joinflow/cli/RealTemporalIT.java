@@ -358,7 +358,9 @@ class RealTemporalIT {
     Path results = benchDir.resolve("bench.json");
     int exit = cli.execute("bench", "--groups", "1", "--concurrent", "1", "--reps", "1", "--warmup", "0",
         "--jvm-warmup", "0", "--skip-baselines", "--temporal", "cli", "--temporal-cli", temporalBinary.toString(),
-        "--port-base", String.valueOf(Ports.freeBase(60)), "--out", results.toString());
+        "--port-base", String.valueOf(Ports.freeBase(60)), "--out", results.toString(),
+        // in the test's directory, not the temporary data dir the bench leaves its log in
+        "--log-file", benchDir.resolve(CommandLog.FILE_NAME).toString());
     assertThat(exit).as(err.toString()).isZero();
     JsonNode json = new ObjectMapper().readTree(results.toFile());
     assertThat(json.get("temporal_mode").asText()).isEqualTo("cli");

@@ -34,14 +34,18 @@ public final class JoinWorker implements AutoCloseable {
   }
 
   /**
-   * @param interceptors see every workflow and activity this worker runs, outermost first
-   *     (tracing, metrics, fault injection)
+   * @param interceptors see every workflow and activity this worker runs (tracing, metrics,
+   *     fault injection); an {@link ActivityLogInterceptor} sees each activity around all of
+   *     them, so a failure one of them causes is logged like any other
    */
   public JoinWorker(WorkflowClient client, JoinActivities activities, MembershipActivities membership,
                     boolean restartable, List<WorkerInterceptor> interceptors) {
     List<WorkerInterceptor> all = new java.util.ArrayList<>(interceptors);
-    // Innermost: it sees each attempt's own failure (see ScheduleToCloseGuard).
+    // The SDK wraps each interceptor around the ones before it: the last one is outermost. The
+    // guard ends retries past the schedule-to-close (see ScheduleToCloseGuard); the log
+    // interceptor, outside it, logs the failure an attempt really ended with.
     all.add(new ScheduleToCloseGuard());
+    all.add(new ActivityLogInterceptor());
     this.factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(all.toArray(WorkerInterceptor[]::new))
         .build());
