@@ -1,31 +1,16 @@
 package io.joinflow.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.node.Node;
 import io.joinflow.proto.v1.ClusterView;
-import io.joinflow.proto.v1.GetJoinRequest;
-import io.joinflow.proto.v1.GetPromotionRequest;
-import io.joinflow.proto.v1.GroupPromotion;
 import io.joinflow.proto.v1.PromotionProgress;
-import io.joinflow.proto.v1.GroupView;
-import io.joinflow.proto.v1.JoinProgress;
 import io.joinflow.proto.v1.JoinResponse;
-import io.joinflow.proto.v1.JoinServiceGrpc;
 import io.joinflow.workflows.JoinOptions;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,7 +27,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Starts a 3-node cluster in this process and joins node 4 through a durable workflow.")
 public final class DemoCommand implements Callable<Integer> {
-  private static final long JOINING_NODE = 4;
+  static final long JOINING_NODE = 4;
 
   @Spec
   private CommandSpec spec;
@@ -129,10 +114,10 @@ public final class DemoCommand implements Callable<Integer> {
                   PrintWriter err) throws Exception {
     long t0 = System.nanoTime();
     if (log.where() != null) {
-      say(out, t0, log.where());
+      DemoProgress.say(out, t0, log.where());
     }
     java.util.concurrent.atomic.AtomicReference<DevCluster> running = new java.util.concurrent.atomic.AtomicReference<>();
-    LeaderCrash crash = crashDuring == null ? null : new LeaderCrash(running, line -> say(out, t0, line));
+    DemoCrash.LeaderCrash crash = crashDuring == null ? null : new DemoCrash.LeaderCrash(running, line -> DemoProgress.say(out, t0, line));
     io.temporal.common.interceptors.WorkerInterceptor[] interceptors = crash == null
         ? new io.temporal.common.interceptors.WorkerInterceptor[0]
         : new io.temporal.common.interceptors.WorkerInterceptor[] {
@@ -140,7 +125,7 @@ public final class DemoCommand implements Callable<Integer> {
     DevCluster startedCluster;
     try {
       startedCluster = DevCluster.start(new DevCluster.Settings(3, groups, portBase, dir, JoinOptions.defaults())
-          .withTemporal(temporal, true), line -> say(out, t0, line), interceptors);
+          .withTemporal(temporal, true), line -> DemoProgress.say(out, t0, line), interceptors);
     } catch (Exception e) {
       err.println("joinflow demo: cannot start the cluster: " + e.getMessage());
       return 1;
@@ -148,30 +133,30 @@ public final class DemoCommand implements Callable<Integer> {
     try (DevCluster cluster = startedCluster) {
       running.set(cluster);
       if (crash != null) {
-        say(out, t0, "waiting for nodes 2 and 3 to vote in every group, so group 0 survives losing its leader");
-        if (!awaitVoters(cluster, java.util.List.of(1L, 2L, 3L))) {
+        DemoProgress.say(out, t0, "waiting for nodes 2 and 3 to vote in every group, so group 0 survives losing its leader");
+        if (!DemoCrash.awaitVoters(cluster, java.util.List.of(1L, 2L, 3L))) {
           err.println("joinflow demo: nodes 2 and 3 did not become voters of every group within 2 minutes");
           return 1;
         }
       }
       Node joining = cluster.startNode(JOINING_NODE, false);
-      say(out, t0, "node 4 started empty on " + joining.config().listen() + "; joining it through the gateway");
+      DemoProgress.say(out, t0, "node 4 started empty on " + joining.config().listen() + "; joining it through the gateway");
       long started = System.nanoTime();
       CompletableFuture<JoinResponse> join = CompletableFuture.supplyAsync(() -> {
         try {
-          return cluster.join(joining, line -> say(out, t0, line));
+          return cluster.join(joining, line -> DemoProgress.say(out, t0, line));
         } catch (Exception e) {
           throw new IllegalStateException(e.getMessage(), e);
         }
       });
-      watch(cluster, join, out, t0);
+      DemoProgress.watch(cluster, join, out, t0);
       JoinResponse response;
       try {
         response = join.get();
       } catch (java.util.concurrent.ExecutionException e) {
         Throwable cause = e.getCause() instanceof IllegalStateException && e.getCause().getCause() != null
             ? e.getCause().getCause() : e.getCause();
-        err.println("joinflow demo: the join failed: " + describe(cause));
+        err.println("joinflow demo: the join failed: " + DemoProgress.describe(cause));
         return 1;
       }
       long joinMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
@@ -182,7 +167,7 @@ public final class DemoCommand implements Callable<Integer> {
       long promoteMs = 0;
       if (response.getSuccess()) {
         long promoteStarted = System.nanoTime();
-        promotion = watchPromotion(cluster, out, t0);
+        promotion = DemoProgress.watchPromotion(cluster, out, t0);
         promoteMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - promoteStarted);
       }
       ClusterView view = cluster.view();
@@ -221,7 +206,7 @@ public final class DemoCommand implements Callable<Integer> {
                 ? "still " + promotion.getPhase() : promotion.getOutcome()));
       }
       if (json) {
-        out.println(summary(response, view, joinMs, timeline, promotion, promoteMs, crash, cluster.temporal(),
+        out.println(DemoSummary.summary(response, view, joinMs, timeline, promotion, promoteMs, crash, cluster.temporal(),
             log.file().orElse(null)));
       }
       out.flush();
@@ -265,228 +250,4 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  /** Waits until every group's voters include {@code voters} (the background promotions). */
-  private static boolean awaitVoters(DevCluster cluster, java.util.List<Long> voters) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-    while (System.nanoTime() < deadline) {
-      try {
-        ClusterView v = cluster.view();
-        if (v.getGroupsList().stream().allMatch(g -> g.getLeader() != 0 && g.getVotersList().containsAll(voters)
-            && voters.stream().allMatch(id -> votesItself(cluster, id, g.getGroupId())))) {
-          return true;
-        }
-      } catch (io.grpc.StatusException | StatusRuntimeException e) {
-        // a leader election; ask again
-      }
-      Thread.sleep(100);
-    }
-    return false;
-  }
-
-  /**
-   * Whether the node's own division of the group acts as a voter. The leader counts a promotion
-   * as done once a majority of the new voters holds it, which may not include the promoted node:
-   * until that node hears of it, it is still a listener that does not vote, and if the leader
-   * dies then, the group has one voter left that can vote and elects no one (seen once, with
-   * group 0 killed 140 ms after node 3's promotion in it).
-   */
-  private static boolean votesItself(DevCluster cluster, long nodeId, int group) {
-    return cluster.nodes().stream().filter(n -> n.nodeId() == nodeId).findFirst()
-        .flatMap(n -> n.division(group))
-        .map(d -> d.getInfo().isFollower() || d.getInfo().isLeader())
-        .orElse(false);
-  }
-
-  /** Kills group 0's leader from inside the join's step (a {@link StepTrigger} action), once. */
-  private static final class LeaderCrash {
-    private final java.util.concurrent.atomic.AtomicReference<DevCluster> cluster;
-    private final java.util.function.Consumer<String> say;
-    private volatile long killed;
-    private volatile String step = "";
-    private volatile CompletableFuture<Void> closing;
-
-    LeaderCrash(java.util.concurrent.atomic.AtomicReference<DevCluster> cluster,
-                java.util.function.Consumer<String> say) {
-      this.cluster = cluster;
-      this.say = say;
-    }
-
-    void kill(StepTrigger.Hit hit) throws Exception {
-      DevCluster c = cluster.get();
-      long leader = c.view().getGroups(0).getLeader();
-      Node node = c.nodes().stream().filter(n -> n.nodeId() == leader).findFirst().orElse(null);
-      step = hit.activity();
-      if (node == null) {
-        say.accept("group 0 has no leader to kill during " + hit.activity());
-        return;
-      }
-      say.accept("killing node " + leader + ", leader of group 0, while " + hit.activity() + " runs"
-          + (hit.group() >= 0 ? " (group " + hit.group() + ")" : ""));
-      killed = leader;
-      closing = c.killNode(node);
-    }
-
-    /** Starts the killed node again on its data dir once it is fully stopped. */
-    void restart(DevCluster c) throws Exception {
-      if (closing == null) {
-        return;
-      }
-      closing.get(60, TimeUnit.SECONDS);
-      c.restartNode(killed);
-      say.accept("node " + killed + " restarted on its data dir");
-    }
-
-    long killed() {
-      return killed;
-    }
-
-    String step() {
-      return step;
-    }
-  }
-
-  /** Prints per-group progress while the join runs, each time it changes. */
-  private static void watch(DevCluster cluster, CompletableFuture<JoinResponse> join, PrintWriter out, long t0)
-      throws InterruptedException {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
-    try {
-      String last = "";
-      while (!join.isDone()) {
-        try {
-          JoinProgress p = JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
-              .getJoin(GetJoinRequest.newBuilder().setNodeId(JOINING_NODE).build());
-          String line = describe(p);
-          if (!line.equals(last) && !p.getPhase().isEmpty()) {
-            say(out, t0, line);
-            last = line;
-          }
-        } catch (StatusRuntimeException e) {
-          // not started yet
-        }
-        try {
-          join.get(100, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-          // still running, or failed: the caller reports a failure
-        }
-      }
-    } finally {
-      channel.shutdownNow();
-    }
-  }
-
-  /** Prints the promotion's per-group progress each time it changes, until it is done (or 2 minutes). */
-  private static PromotionProgress watchPromotion(DevCluster cluster, PrintWriter out, long t0)
-      throws InterruptedException {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
-    try {
-      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-      String last = "";
-      PromotionProgress p = null;
-      while (System.nanoTime() < deadline) {
-        try {
-          p = JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
-              .getPromotion(GetPromotionRequest.newBuilder().setNodeId(JOINING_NODE).build());
-          Map<String, Long> byState = p.getGroupsList().stream()
-              .collect(Collectors.groupingBy(GroupPromotion::getState, TreeMap::new, Collectors.counting()));
-          String line = "promotion " + p.getPhase() + ": " + byState;
-          if (!line.equals(last)) {
-            say(out, t0, line);
-            last = line;
-          }
-          if (p.getDone()) {
-            return p;
-          }
-        } catch (StatusRuntimeException e) {
-          // not started yet
-        }
-        Thread.sleep(100);
-      }
-      return p;
-    } finally {
-      channel.shutdownNow();
-    }
-  }
-
-  private static String describe(JoinProgress p) {
-    long learners = p.getGroupsList().stream().filter(g -> !g.getState().equals("pending")).count();
-    long caughtUp = p.getGroupsList().stream().filter(g -> g.getState().equals("caught-up")).count();
-    String pending = p.getGroupsList().stream().filter(g -> g.getState().equals("pending"))
-        .map(g -> String.valueOf(g.getGroupId())).collect(Collectors.joining(","));
-    return String.format("phase %-12s learner in %d/%d groups, caught up in %d%s", p.getPhase(), learners,
-        p.getGroupsCount(), caughtUp, pending.isEmpty() ? "" : " (pending: " + pending + ")");
-  }
-
-  private static String describe(Throwable t) {
-    if (t instanceof StatusRuntimeException s) {
-      return s.getStatus().getCode() + " " + s.getStatus().getDescription();
-    }
-    return String.valueOf(t.getMessage());
-  }
-
-  private static void say(PrintWriter out, long t0, String line) {
-    synchronized (out) {
-      out.printf("[%6d ms] %s%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), line);
-      out.flush();
-    }
-  }
-
-  private static String summary(JoinResponse r, ClusterView view, long joinMs, JoinTimeline timeline,
-                                PromotionProgress promotion, long promoteMs, LeaderCrash crash,
-                                io.joinflow.worker.TemporalConnection temporal, Path logFile) throws Exception {
-    ObjectMapper mapper = new ObjectMapper();
-    ObjectNode o = mapper.createObjectNode();
-    o.put("success", r.getSuccess());
-    TemporalJson.put(o, temporal);
-    if (logFile == null) {
-      o.putNull("log_file");
-    } else {
-      o.put("log_file", logFile.toString());
-    }
-    if (crash != null) {
-      o.put("crashed_node", crash.killed());
-      o.put("crashed_during", crash.step());
-    }
-    if (!r.getSuccess()) {
-      o.put("error", r.getError());
-    }
-    o.put("cluster_id", Unsigned.big(view.getClusterId()));
-    o.put("node_id", JOINING_NODE);
-    o.put("workflow_id", r.getWorkflowId());
-    o.put("run_id", r.getRunId());
-    ObjectNode join = o.putObject("join");
-    join.put("workflow_id", r.getWorkflowId()).put("run_id", r.getRunId());
-    if (r.getUiUrl().isEmpty()) {
-      join.putNull("ui_url");
-    } else {
-      join.put("ui_url", r.getUiUrl());
-    }
-    o.put("join_ms", joinMs);
-    if (promotion != null) {
-      o.put("promote_workflow_id", promotion.getWorkflowId());
-      if (!promotion.getUiUrl().isEmpty()) {
-        o.put("promote_ui_url", promotion.getUiUrl());
-      }
-      o.put("promote_phase", promotion.getPhase());
-      o.put("promote_ms", promoteMs);
-    }
-    JoinTimeline.Span dominant = timeline.dominant();
-    if (dominant != null) {
-      o.put("dominant_step", dominant.activity());
-      o.put("dominant_step_ms", dominant.wallMs());
-    }
-    ArrayNode steps = o.putArray("steps");
-    for (JoinTimeline.Span s : timeline.spans()) {
-      steps.addObject().put("activity", s.activity()).put("wall_ms", s.wallMs()).put("count", s.count());
-    }
-    ArrayNode gs = o.putArray("groups");
-    for (GroupView g : view.getGroupsList()) {
-      ObjectNode gn = gs.addObject();
-      gn.put("group_id", g.getGroupId());
-      ArrayNode v = gn.putArray("voters");
-      g.getVotersList().forEach(id -> v.add(Unsigned.big(id)));
-      ArrayNode l = gn.putArray("learners");
-      g.getLearnersList().forEach(id -> l.add(Unsigned.big(id)));
-    }
-    return mapper.writeValueAsString(o);
-  }
 }

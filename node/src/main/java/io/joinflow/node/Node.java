@@ -1,6 +1,5 @@
 package io.joinflow.node;
 
-import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.joinflow.node.admin.NodeAdminService;
@@ -14,24 +13,18 @@ import io.joinflow.node.local.PeerDirectory;
 import io.joinflow.node.membership.Membership;
 import io.joinflow.node.raft.ClusterIds;
 import io.joinflow.node.raft.DataStateMachine;
-import io.joinflow.node.raft.MetadataApplier;
 import io.joinflow.node.raft.MetadataStateMachine;
 import io.joinflow.node.raft.RaftClients;
 import io.joinflow.node.topology.TopologyInbox;
 import io.joinflow.proto.HostPort;
-import io.joinflow.proto.v1.Bootstrap;
-import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
-import io.joinflow.proto.v1.NodeRecord;
-import io.joinflow.proto.v1.NodeState;
 import io.joinflow.proto.v1.TopologyUpdate;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -225,60 +218,7 @@ public final class Node implements AutoCloseable {
 
   /** Creates (once) or reopens the cluster this node bootstrapped. */
   private void bootstrap() throws IOException, NodeStartException {
-    Catalog.Identity id = identity.get();
-    if (id.clusterId() == 0) {
-      long clusterId = 0;
-      SecureRandom random = new SecureRandom();
-      while (clusterId == 0) {
-        clusterId = random.nextLong() & Long.MAX_VALUE;
-      }
-      id = id.withCluster(clusterId, config.dataGroups(), true);
-      identity.update(id);
-      LOG.info("node {}: bootstrapping cluster {} with {} data groups", config.nodeId(),
-          Long.toUnsignedString(clusterId), config.dataGroups());
-    } else if (config.bootstrap() && config.dataGroups() != id.dataGroups()) {
-      LOG.warn("node {}: reopening cluster {} with its {} data groups; --groups {} is ignored",
-          config.nodeId(), Long.toUnsignedString(id.clusterId()), id.dataGroups(), config.dataGroups());
-    }
-    // Groups are created after the identity is durable; a crash in between re-creates the
-    // missing ones here, and creating an existing one is a no-op.
-    for (int g = 0; g <= id.dataGroups(); g++) {
-      RaftGroupId gid = ClusterIds.groupId(id.clusterId(), g);
-      if (!divisions.hosts(gid) && routeOrNull(g) == null) {
-        membership.hosting().createGroup(gid, peers.self(), List.of(peers.self()));
-      }
-    }
-    if (localMetadata().getClusterId() == 0) {
-      NodeRecord seed = selfRecord(NodeState.ACTIVE);
-      MetadataResult r = proposeUntilLeader(MetadataCommand.newBuilder().setBootstrap(Bootstrap.newBuilder()
-          .setClusterId(id.clusterId()).setDataGroups(id.dataGroups()).setSeed(seed)).build());
-      if (r.getCode() != 0) {
-        throw new NodeStartException("bootstrap was refused by group 0: " + r.getMessage());
-      }
-    }
-  }
-
-  private GroupRoute routeOrNull(int g) {
-    return MetadataApplier.findRoute(localMetadata(), g);
-  }
-
-  private MetadataResult proposeUntilLeader(MetadataCommand command) throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      try {
-        return group0.propose(command);
-      } catch (StatusException e) {
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline) {
-          throw new IOException(e.getStatus().getDescription(), e);
-        }
-      }
-    }
-  }
-
-  private NodeRecord selfRecord(NodeState state) {
-    return NodeRecord.newBuilder().setNodeId(config.nodeId()).setAddr(config.listen().toString())
-        .setRaftAddr(config.raftListen().toString()).setState(state)
-        .setIncarnation(identity.get().incarnation()).setWireVersion(WIRE_VERSION).build();
+    new ClusterBootstrap(config, identity, divisions, peers, membership, group0).run();
   }
 
   private void startGrpc() throws IOException {
