@@ -121,7 +121,7 @@ public final class DemoCommand implements Callable<Integer> {
     io.temporal.common.interceptors.WorkerInterceptor[] interceptors = crash == null
         ? new io.temporal.common.interceptors.WorkerInterceptor[0]
         : new io.temporal.common.interceptors.WorkerInterceptor[] {
-            new StepTrigger(JOINING_NODE, crashDuring, -1, StepTrigger.When.START, crash::kill)};
+            new StepStartHook(JOINING_NODE, crashDuring, crash::kill)};
     DevCluster startedCluster;
     try {
       startedCluster = DevCluster.start(new DevCluster.Settings(3, groups, portBase, dir, JoinOptions.defaults())

@@ -45,7 +45,7 @@ final class DemoCrash {
         .orElse(false);
   }
 
-  /** Kills group 0's leader from inside the join's step (a {@link StepTrigger} action), once. */
+  /** Kills group 0's leader from inside the join's step (a {@link StepStartHook} action), once. */
   static final class LeaderCrash {
     private final java.util.concurrent.atomic.AtomicReference<DevCluster> cluster;
     private final java.util.function.Consumer<String> say;
@@ -59,7 +59,7 @@ final class DemoCrash {
       this.say = say;
     }
 
-    void kill(StepTrigger.Hit hit) throws Exception {
+    void kill(StepStartHook.Hit hit) throws Exception {
       DevCluster c = cluster.get();
       long leader = c.view().getGroups(0).getLeader();
       Node node = c.nodes().stream().filter(n -> n.nodeId() == leader).findFirst().orElse(null);

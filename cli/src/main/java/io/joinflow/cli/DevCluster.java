@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * Ports: Temporal {@code base}, gateway {@code base+1}, node i NodeAdmin {@code base+10i} and
  * Ratis {@code base+10i+1}.
  */
-final class DevCluster implements AutoCloseable {
+class DevCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DevCluster.class);
 
   /** What to start. */
@@ -83,19 +83,19 @@ final class DevCluster implements AutoCloseable {
     }
   }
 
-  private final Settings settings;
-  private final List<Node> nodes = new ArrayList<>();
-  private TemporalConnection temporal;
+  final Settings settings;
+  final List<Node> nodes = new ArrayList<>();
+  TemporalConnection temporal;
   private NodeAdminPool pool;
-  private JoinWorker worker;
-  private JoinGateway gateway;
+  JoinWorker worker;
+  JoinGateway gateway;
   private PoolClusterViews views;
   private final WorkerInterceptor[] interceptors;
   /** The worker's, the gateway's and the Temporal SDK's metrics (off unless the settings name an endpoint). */
-  private MetricsEndpoint metrics = MetricsEndpoint.off();
+  MetricsEndpoint metrics = MetricsEndpoint.off();
   private final java.util.Map<Node, MetricsEndpoint> nodeMetrics = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private DevCluster(Settings settings, WorkerInterceptor[] interceptors) {
+  DevCluster(Settings settings, WorkerInterceptor[] interceptors) {
     this.settings = settings;
     this.interceptors = interceptors;
   }
@@ -104,7 +104,7 @@ final class DevCluster implements AutoCloseable {
     return start(settings, log, new WorkerInterceptor[0]);
   }
 
-  /** Starts the cluster with these interceptors on its worker (e.g. a {@link StepTrigger}). */
+  /** Starts the cluster with these interceptors on its worker (e.g. a {@link StepStartHook}). */
   static DevCluster start(Settings settings, Consumer<String> log, WorkerInterceptor... interceptors)
       throws Exception {
     DevCluster c = new DevCluster(settings, interceptors);
@@ -117,7 +117,7 @@ final class DevCluster implements AutoCloseable {
     }
   }
 
-  private void startAll(Consumer<String> log) throws Exception {
+  void startAll(Consumer<String> log) throws Exception {
     if (settings.metrics() != null) {
       metrics = MetricsEndpoint.start(settings.metrics());
     }
@@ -181,19 +181,11 @@ final class DevCluster implements AutoCloseable {
 
   /** Starts node {@code id} on its own ports and data dir (empty unless it is the seed). */
   Node startNode(long id, boolean bootstrap) throws NodeStartException {
-    return start(id, (int) id, settings.dataDir().resolve("node-" + id), bootstrap);
+    return startNodeAt(id, (int) id, settings.dataDir().resolve("node-" + id), bootstrap);
   }
 
-  /**
-   * Starts node {@code id} on the ports of {@code slot} (any id, e.g. one above 2^63, or a
-   * second instance claiming an id already in use) with a data dir of its own.
-   */
-  Node startNode(long id, int slot, boolean bootstrap) throws NodeStartException {
-    return start(id, slot, settings.dataDir().resolve("node-" + Long.toUnsignedString(id) + "-slot-" + slot),
-        bootstrap);
-  }
-
-  private Node start(long id, int slot, Path dataDir, boolean bootstrap) throws NodeStartException {
+  /** Starts node {@code id} on the ports of {@code slot} with this data dir. */
+  Node startNodeAt(long id, int slot, Path dataDir, boolean bootstrap) throws NodeStartException {
     HostPort admin = adminAddress(slot);
     NodeConfig config = new NodeConfig(id, admin, new HostPort("127.0.0.1", admin.port() + 1),
         dataDir, bootstrap, settings.dataGroups(), settings.raft());
@@ -227,14 +219,7 @@ final class DevCluster implements AutoCloseable {
         Duration.ofMillis(settings.joinOptions().deadlineMillis()).plusMinutes(3), log);
   }
 
-  /** Stops a started node (its data dir stays; {@link #restartNode} starts it again). */
-  void stopNode(Node node) {
-    nodes.remove(node);
-    node.close();
-    closeMetrics(node);
-  }
-
-  private void closeMetrics(Node node) {
+  void closeMetrics(Node node) {
     MetricsEndpoint m = nodeMetrics.remove(node);
     if (m != null) {
       m.close();
@@ -282,19 +267,13 @@ final class DevCluster implements AutoCloseable {
 
   /**
    * Starts the worker, on the current Temporal server. It uses sticky execution, which the
-   * embedded server never times out: {@link #stopWorker} it only while no workflow runs.
+   * embedded server never times out: stop it only while no workflow runs.
    */
   void startWorker() {
     List<WorkerInterceptor> all = new ArrayList<>(List.of(interceptors));
     all.addAll(metrics.workerInterceptors());
     worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool),
         false, all).start();
-  }
-
-  /** Stops the worker, letting its running tasks finish. */
-  void stopWorker() {
-    worker.close();
-    worker = null;
   }
 
   /**
@@ -308,31 +287,6 @@ final class DevCluster implements AutoCloseable {
       service.joinsInFlight().bindTo(metrics.registry());
     }
     gateway = JoinGateway.start(gatewayAddress(), service, metrics.grpcInterceptors());
-  }
-
-  /** Stops the gateway; Join calls waiting for their workflow are answered UNAVAILABLE. */
-  void stopGateway() {
-    gateway.close();
-    gateway = null;
-  }
-
-  /**
-   * Stops Temporal: an embedded server loses every workflow it held, as when the process running
-   * it dies; a dev server keeps them in its history file. Stop the worker and the gateway first;
-   * they are bound to this connection.
-   */
-  void stopTemporal() {
-    temporal.close();
-    temporal = null;
-  }
-
-  /**
-   * Starts Temporal again on the same port: an empty embedded server, or the dev server on its
-   * history file (which keeps every workflow it held).
-   */
-  void startTemporal() throws IOException {
-    temporal = settings.temporal().open(settings.portBase(), settings.dataDir(), settings.durableTemporal(),
-        metrics.temporalScope());
   }
 
   /** The cluster view through any live node. */

@@ -34,7 +34,7 @@ class DevMetricsIT {
 
   @TempDir
   Path dir;
-  private DevCluster cluster;
+  private FaultyDevCluster cluster;
   private final CountDownLatch release = new CountDownLatch(1);
 
   @AfterEach
@@ -53,7 +53,7 @@ class DevMetricsIT {
       held.countDown();
       release.await();
     });
-    cluster = DevCluster.start(new DevCluster.Settings(3, 1, base, dir, JoinOptions.defaults())
+    cluster = FaultyDevCluster.start(new DevCluster.Settings(3, 1, base, dir, JoinOptions.defaults())
             .withMetrics(new HostPort("127.0.0.1", base + 5)), line -> System.out.println("[dev] " + line), hold);
     List<String> urls = cluster.metricsUrls();
     assertThat(urls).hasSize(4).first().isEqualTo("http://127.0.0.1:" + (base + 5) + "/metrics");

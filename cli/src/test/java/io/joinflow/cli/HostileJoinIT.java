@@ -85,7 +85,7 @@ class HostileJoinIT {
   private static final long MAX_ID = -1L;
   private static final Consumer<String> QUIET = line -> { };
 
-  private static DevCluster cluster;
+  private static FaultyDevCluster cluster;
   private static Path dir;
   private static ManagedChannel gatewayChannel;
 
@@ -93,7 +93,7 @@ class HostileJoinIT {
   static void start() throws Exception {
     dir = Files.createTempDirectory("joinflow-hostile-it");
     // Four voters at most: the node of the disk-loss case votes, later joiners stay learners.
-    cluster = DevCluster.start(new DevCluster.Settings(3, GROUPS, Ports.freeBase(130), dir,
+    cluster = FaultyDevCluster.start(new DevCluster.Settings(3, GROUPS, Ports.freeBase(130), dir,
         new JoinOptions(DEADLINE_MS, 16)).withPromoteOptions(PromoteOptions.defaults().withMaxVoters(4)),
         line -> System.out.println("[dev] " + line));
     gatewayChannel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();

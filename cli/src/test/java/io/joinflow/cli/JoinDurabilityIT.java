@@ -72,7 +72,7 @@ class JoinDurabilityIT {
   private static final long WORKER_CRASH_DEADLINE_MS = 45_000;
   private static final long RESTART_DEADLINE_MS = 20_000;
 
-  private DevCluster cluster;
+  private FaultyDevCluster cluster;
   private Path dir;
   private ManagedChannel gatewayChannel;
   private final List<CrashableWorker> workers = new ArrayList<>();
@@ -93,7 +93,7 @@ class JoinDurabilityIT {
    * random.)
    */
   private void startCluster(long deadlineMillis) throws Exception {
-    cluster = DevCluster.start(new DevCluster.Settings(3, DATA_GROUPS, Ports.freeBase(60), dir,
+    cluster = FaultyDevCluster.start(new DevCluster.Settings(3, DATA_GROUPS, Ports.freeBase(60), dir,
         new JoinOptions(deadlineMillis, 1)).withPromoteOptions(new PromoteOptions(0, 30_000, 0, 16)),
         line -> System.out.println("[dev] " + line));
     gatewayChannel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();

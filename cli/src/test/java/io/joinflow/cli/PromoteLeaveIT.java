@@ -55,14 +55,14 @@ import picocli.CommandLine;
 class PromoteLeaveIT {
   private static final int GROUPS = 4;
   private static final long WINDOW_MS = 60_000;
-  private static DevCluster cluster;
+  private static FaultyDevCluster cluster;
   private static Path dir;
   private static ManagedChannel gatewayChannel;
 
   @BeforeAll
   static void start() throws Exception {
     dir = Files.createTempDirectory("joinflow-promote-it");
-    cluster = DevCluster.start(new DevCluster.Settings(3, GROUPS, Ports.freeBase(60), dir,
+    cluster = FaultyDevCluster.start(new DevCluster.Settings(3, GROUPS, Ports.freeBase(60), dir,
         new JoinOptions(20_000, 16)).withPromoteOptions(new PromoteOptions(WINDOW_MS, 30_000, 0, 16)),
         line -> System.out.println("[dev] " + line));
     gatewayChannel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();

@@ -1,6 +1,5 @@
 package io.joinflow.cli;
 
-import io.joinflow.workflows.JoinActivities.GroupInput;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
 import io.temporal.activity.ManualActivityCompletionClient;
@@ -21,7 +20,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * its result not yet reported to Temporal), or, for a waiting step, at its first heartbeat.
  * The step goes on when the action returns; an exception from the action ends the attempt
  * like any activity failure. Only join workflows ({@code join/<cluster>/<node>}) are watched.
- * This is how {@code joinflow demo --crash-leader-during} crashes a node at a chosen step.
+ * The crash matrix and the durability tests stop roles with it; {@code joinflow demo} has its own,
+ * start-only {@link StepStartHook}, whose matching this shares.
  */
 final class StepTrigger extends WorkerInterceptorBase {
 
@@ -95,8 +95,7 @@ final class StepTrigger extends WorkerInterceptorBase {
 
     @Override
     public ActivityOutput execute(ActivityInput input) {
-      int inputGroup = input.getArguments().length > 0 && input.getArguments()[0] instanceof GroupInput g
-          ? g.groupId() : -1;
+      int inputGroup = StepStartHook.groupOf(input.getArguments());
       if (!matchesInfo(info) || (group >= 0 && inputGroup != group)) {
         return super.execute(input);
       }
@@ -115,9 +114,7 @@ final class StepTrigger extends WorkerInterceptorBase {
   }
 
   private boolean matchesInfo(ActivityInfo info) {
-    String wf = info.getWorkflowId();
-    return info.getActivityType().equals(activity) && wf != null && wf.startsWith("join/")
-        && wf.endsWith("/" + Long.toUnsignedString(nodeId));
+    return StepStartHook.isStepOf(info, nodeId, activity);
   }
 
   private void fire(Hit hit) {
