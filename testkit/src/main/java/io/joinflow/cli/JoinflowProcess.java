@@ -36,7 +36,8 @@ final class JoinflowProcess implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java));
     cmd.addAll(JVM);
-    Path jar = Path.of("target", "joinflow.jar").toAbsolutePath();
+    // The runnable jar the cli module packaged before the integration tests run.
+    Path jar = Path.of("..", "cli", "target", "joinflow.jar").toAbsolutePath().normalize();
     if (Files.isRegularFile(jar)) {
       cmd.addAll(List.of("-jar", jar.toString()));
     } else {

@@ -266,10 +266,33 @@ public final class MiniCluster implements AutoCloseable {
         new IllegalStateException("node " + id + " hosts no division of group " + group));
   }
 
+  /**
+   * Writes what a failing test needs to see: the running nodes and, per group, its leader and
+   * committed configuration. A group that cannot be read says why instead of failing the dump.
+   */
   public void describeTo(StringBuilder out) {
-    for (int g : groups()) {
-      out.append("group ").append(g).append(": leader ").append(leaderOf(g)).append('\n');
+    out.append("mini cluster in ").append(baseDir).append(", running nodes ")
+        .append(running().stream().map(Node::nodeId).toList()).append('\n');
+    if (running().isEmpty()) {
+      return;
     }
+    for (int g : groups()) {
+      out.append("group ").append(g).append(": leader ").append(leaderOf(g));
+      try {
+        Conf c = conf(g);
+        out.append(", voters ").append(c.voterIds()).append(", learners ").append(c.listenerIds());
+      } catch (RuntimeException e) {
+        out.append(", conf unreadable: ").append(e.getMessage());
+      }
+      out.append('\n');
+    }
+  }
+
+  /** What {@link #describeTo} writes, as one string. */
+  public String describe() {
+    StringBuilder out = new StringBuilder();
+    describeTo(out);
+    return out.toString();
   }
 
   @Override
