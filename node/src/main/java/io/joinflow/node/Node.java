@@ -3,6 +3,7 @@ package io.joinflow.node;
 import io.grpc.StatusException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.joinflow.node.admin.NodeAdminService;
+import io.joinflow.node.admin.NodeAccess;
 import io.joinflow.node.admin.NodeServer;
 import io.joinflow.node.catalog.Catalog;
 import io.joinflow.node.data.DataService;
@@ -15,6 +16,7 @@ import io.joinflow.node.raft.ClusterIds;
 import io.joinflow.node.raft.DataStateMachine;
 import io.joinflow.node.raft.MetadataStateMachine;
 import io.joinflow.node.raft.RaftClients;
+import io.joinflow.node.raft.RaftTls;
 import io.joinflow.node.topology.TopologyInbox;
 import io.joinflow.proto.HostPort;
 import io.joinflow.proto.v1.MetadataCommand;
@@ -82,7 +84,7 @@ public final class Node implements AutoCloseable {
     this.identity = new LocalIdentity(config, catalog, identity);
     NodeTunables t = config.tunables();
     String id = Long.toUnsignedString(config.nodeId());
-    this.clients = new RaftClients(config.raft());
+    this.clients = new RaftClients(config.raft(), RaftTls.parameters(config.tls()));
     this.adminCalls = pool(t.adminThreads(), "nodeadmin-" + id);
     this.groupReads = pool(t.groupReadThreads(), "group-read-" + id);
     this.hostingCalls = pool(t.hostingThreads(), "hosting-" + id);
@@ -200,6 +202,7 @@ public final class Node implements AutoCloseable {
     raftServer = RaftServer.newBuilder()
         .setServerId(self.getId())
         .setProperties(config.raft().serverProperties(storage, config.raftListen().host(), config.raftListen().port()))
+        .setParameters(RaftTls.parameters(config.tls()))
         .setOption(RaftStorage.StartupOption.RECOVER)
         .setStateMachineRegistry(gid -> {
           if (ClusterIds.groupNumber(gid) == ClusterIds.METADATA_GROUP) {
@@ -229,6 +232,13 @@ public final class Node implements AutoCloseable {
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listen().host(),
         config.listen().port())).executor(adminCalls);
     interceptors.forEach(builder::intercept);
+    if (config.secure()) {
+      // Added last, so it runs first: an unauthorized call reaches no other interceptor.
+      builder.sslContext(config.tls().serverContext()).intercept(NodeAccess.rules(config.tls().self().cluster()));
+    } else {
+      LOG.warn("node {}: INSECURE: NodeAdmin, Data and Ratis serve plaintext to anyone who reaches {} and {};"
+          + " give --certs-dir to require certificates", config.nodeId(), config.listen(), config.raftListen());
+    }
     server = new NodeServer(builder, List.of(admin, data));
     try {
       server.start();

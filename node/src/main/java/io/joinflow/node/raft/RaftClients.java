@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -30,11 +31,19 @@ import org.apache.ratis.util.TimeDuration;
  */
 public final class RaftClients implements AutoCloseable {
   private final RaftProperties properties;
+  private final Parameters parameters;
   private final RetryPolicy retryPolicy;
   private final Map<String, RaftClient> clients = new ConcurrentHashMap<>();
 
+  /** Plaintext clients. */
   public RaftClients(RaftSettings settings) {
+    this(settings, new Parameters());
+  }
+
+  /** Clients with these transport parameters (see {@link RaftTls}). */
+  public RaftClients(RaftSettings settings, Parameters parameters) {
     this.properties = settings.clientProperties();
+    this.parameters = parameters;
     RetryPolicy never = RetryPolicies.noRetry();
     this.retryPolicy = ExceptionDependentRetry.newBuilder()
         .setDefaultPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
@@ -55,6 +64,7 @@ public final class RaftClients implements AutoCloseable {
         .map(p -> p.getId() + "@" + p.getAddress()).collect(Collectors.joining(","));
     return clients.computeIfAbsent(key, k -> RaftClient.newBuilder()
         .setProperties(properties)
+        .setParameters(parameters)
         .setRetryPolicy(retryPolicy)
         .setRaftGroup(RaftGroup.valueOf(groupId, peers))
         .build());

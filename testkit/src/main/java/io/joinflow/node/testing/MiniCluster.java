@@ -10,6 +10,8 @@ import io.joinflow.node.NodeStartException;
 import io.joinflow.node.membership.Conf;
 import io.joinflow.node.raft.ClusterIds;
 import io.joinflow.node.raft.RaftSettings;
+import io.joinflow.security.CertsDir;
+import io.joinflow.security.Role;
 import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.MetadataState;
@@ -53,12 +55,56 @@ public final class MiniCluster implements AutoCloseable {
   private final Map<Long, Node> nodes = new TreeMap<>();
   private final Map<Long, HostPort[]> addresses = new ConcurrentHashMap<>();
   private final Map<Long, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final Map<Long, ManagedChannel> dataChannels = new ConcurrentHashMap<>();
   private final List<CompletableFuture<Void>> closing = new ArrayList<>();
+  private CertsDir certs;
 
   public MiniCluster(Path baseDir, int dataGroups, RaftSettings settings) {
     this.baseDir = baseDir;
     this.dataGroups = dataGroups;
     this.settings = settings;
+  }
+
+  /**
+   * Makes this cluster secure before its first node starts: a throwaway CA in the base dir, a
+   * node certificate per node, mutual TLS on every port; {@link #admin} calls as a worker and
+   * {@link #data} as a client.
+   */
+  public MiniCluster secure() {
+    if (!nodes.isEmpty()) {
+      throw new IllegalStateException("secure() must come before the first node starts");
+    }
+    try {
+      certs = new CertsDir(baseDir.resolve("certs"));
+      certs.createCa("mini");
+      for (Role r : List.of(Role.WORKER, Role.CLIENT, Role.OPERATOR, Role.GATEWAY)) {
+        certs.issue(r, 0, List.of("127.0.0.1"));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return this;
+  }
+
+  /** The certificates of a {@link #secure} cluster. */
+  public CertsDir certs() {
+    if (certs == null) {
+      throw new IllegalStateException("this cluster is not secure");
+    }
+    return certs;
+  }
+
+  /** A new channel to a node's NodeAdmin port with the certificate of {@code role} (the caller closes it). */
+  public ManagedChannel connect(long id, Role role) {
+    NettyChannelBuilder b = NettyChannelBuilder.forAddress("127.0.0.1", node(id).adminPort());
+    if (certs == null) {
+      return b.usePlaintext().build();
+    }
+    try {
+      return b.sslContext(certs.identity(role, 0).clientContext()).build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Settings for tests: fast elections for few groups on 2 cores. */
@@ -87,6 +133,12 @@ public final class MiniCluster implements AutoCloseable {
     NodeConfig config = new NodeConfig(id, addr[0], addr[1], baseDir.resolve("node-" + id),
         bootstrap, dataGroups, settings);
     try {
+      if (certs != null) {
+        if (!java.nio.file.Files.exists(certs.certificate(Role.NODE, id))) {
+          certs.issue(Role.NODE, id, List.of("127.0.0.1", "localhost"));
+        }
+        config = config.withTls(certs.identity(Role.NODE, id));
+      }
       Node node = Node.start(config);
       synchronized (nodes) {
         nodes.put(id, node);
@@ -94,6 +146,8 @@ public final class MiniCluster implements AutoCloseable {
       return node;
     } catch (NodeStartException e) {
       throw new IllegalStateException(e.getMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -103,10 +157,7 @@ public final class MiniCluster implements AutoCloseable {
     synchronized (nodes) {
       node = nodes.remove(id);
     }
-    ManagedChannel ch = channels.remove(id);
-    if (ch != null) {
-      ch.shutdownNow();
-    }
+    closeChannels(id);
     if (node != null) {
       node.closeAsync().join();
     }
@@ -118,10 +169,7 @@ public final class MiniCluster implements AutoCloseable {
     synchronized (nodes) {
       node = nodes.remove(id);
     }
-    ManagedChannel ch = channels.remove(id);
-    if (ch != null) {
-      ch.shutdownNow();
-    }
+    closeChannels(id);
     CompletableFuture<Void> f = node == null ? CompletableFuture.completedFuture(null) : node.closeAsync();
     synchronized (closing) {
       closing.add(f);
@@ -160,13 +208,21 @@ public final class MiniCluster implements AutoCloseable {
 
   /** A blocking Data stub (Put, Get) of a running node. */
   public io.joinflow.proto.v1.DataGrpc.DataBlockingStub data(long id) {
-    return io.joinflow.proto.v1.DataGrpc.newBlockingStub(channel(id)).withDeadlineAfter(60, TimeUnit.SECONDS);
+    ManagedChannel ch = dataChannels.computeIfAbsent(id, k -> connect(id, Role.CLIENT));
+    return io.joinflow.proto.v1.DataGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
   }
 
   private ManagedChannel channel(long id) {
-    Node n = node(id);
-    return channels.computeIfAbsent(id, k -> NettyChannelBuilder
-        .forAddress("127.0.0.1", n.adminPort()).usePlaintext().build());
+    return channels.computeIfAbsent(id, k -> connect(id, Role.WORKER));
+  }
+
+  private void closeChannels(long id) {
+    for (Map<Long, ManagedChannel> m : List.of(channels, dataChannels)) {
+      ManagedChannel ch = m.remove(id);
+      if (ch != null) {
+        ch.shutdownNow();
+      }
+    }
   }
 
   /** Group 0 read through its leader, via any running node. */
@@ -297,10 +353,10 @@ public final class MiniCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    for (ManagedChannel ch : channels.values()) {
-      ch.shutdownNow();
+    for (Map<Long, ManagedChannel> m : List.of(channels, dataChannels)) {
+      m.values().forEach(ManagedChannel::shutdownNow);
+      m.clear();
     }
-    channels.clear();
     List<CompletableFuture<Void>> all;
     synchronized (nodes) {
       all = new ArrayList<>();
