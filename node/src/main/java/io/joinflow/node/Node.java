@@ -3,6 +3,7 @@ package io.joinflow.node;
 import io.grpc.StatusException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.joinflow.node.admin.NodeAdminService;
+import io.joinflow.node.admin.CallLimit;
 import io.joinflow.node.admin.NodeAccess;
 import io.joinflow.node.admin.NodeServer;
 import io.joinflow.node.catalog.Catalog;
@@ -230,8 +231,11 @@ public final class Node implements AutoCloseable {
         t.transferTimeout(), t.maxProgressWait());
     DataService data = new DataService(identity, group0, divisions, peers, clients);
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.listen().host(),
-        config.listen().port())).executor(adminCalls);
+        config.listen().port())).executor(adminCalls)
+        .maxInboundMessageSize(t.maxMessageBytes())
+        .maxConcurrentCallsPerConnection(t.maxCallsPerConnection());
     interceptors.forEach(builder::intercept);
+    builder.intercept(new CallLimit(t.maxCallsInFlight(), "node " + Long.toUnsignedString(config.nodeId())));
     if (config.secure()) {
       // Added last, so it runs first: an unauthorized call reaches no other interceptor.
       builder.sslContext(config.tls().serverContext()).intercept(NodeAccess.rules(config.tls().self().cluster()));

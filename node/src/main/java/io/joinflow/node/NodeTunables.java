@@ -20,17 +20,29 @@ import java.time.Duration;
  * @param maxProgressWait the longest a LearnerProgress call may wait on the node; callers call
  *     again to wait longer
  * @param membership the tunables of membership changes and waits
+ * @param maxMessageBytes the largest request the node's port accepts; larger ones get
+ *     {@code RESOURCE_EXHAUSTED} before they are read (control RPCs are a few KiB)
+ * @param maxCallsInFlight the most calls the node's port works on at once; beyond, a call gets
+ *     {@code RESOURCE_EXHAUSTED} at once instead of queueing behind the admin threads
+ * @param maxCallsPerConnection the most concurrent calls one connection may open (HTTP/2
+ *     streams); a client's further calls wait for a free stream
  */
 public record NodeTunables(int adminThreads, int groupReadThreads, int waitThreads, int hostingThreads,
-                           Duration transferTimeout, Duration maxProgressWait, MembershipSettings membership) {
+                           Duration transferTimeout, Duration maxProgressWait, MembershipSettings membership,
+                           int maxMessageBytes, int maxCallsInFlight, int maxCallsPerConnection) {
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
+
   public NodeTunables {
     if (adminThreads < 1 || groupReadThreads < 1 || waitThreads < 1 || hostingThreads < 1) {
       throw new IllegalArgumentException("thread counts must be at least 1");
+    }
+    if (maxMessageBytes < 1024 || maxCallsInFlight < 1 || maxCallsPerConnection < 1) {
+      throw new IllegalArgumentException("message and call limits must be positive (messages at least 1 KiB)");
     }
   }
 
   public static NodeTunables defaults() {
     return new NodeTunables(64, 16, 4, 16, Duration.ofSeconds(5), Duration.ofSeconds(10),
-        MembershipSettings.defaults());
+        MembershipSettings.defaults(), DEFAULT_MAX_MESSAGE_BYTES, 1024, 256);
   }
 }

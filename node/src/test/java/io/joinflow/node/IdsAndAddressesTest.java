@@ -25,6 +25,12 @@ class IdsAndAddressesTest {
     assertThatThrownBy(() -> HostPort.parse("host:http")).hasMessageContaining("non-numeric port");
     assertThatThrownBy(() -> HostPort.parse("host:70000")).hasMessageContaining("use 1-65535");
     assertThatThrownBy(() -> HostPort.parse("::1:80")).hasMessageContaining("brackets");
+    // Control characters never reach logs, summaries or the Web UI; the message shows them escaped.
+    assertThatThrownBy(() -> HostPort.parse("evil\u001b[31m:80")).hasMessageContaining("malformed host")
+        .hasMessageContaining("evil\\u001b[31m:80");
+    assertThatThrownBy(() -> HostPort.parse("a\nb:80")).hasMessageContaining("malformed host");
+    assertThatThrownBy(() -> HostPort.parse("x".repeat(254) + ":80")).hasMessageContaining("at most 253");
+    assertThat(HostPort.parse("[fe80::1%eth0]:80").host()).isEqualTo("fe80::1%eth0");
   }
 
   @Test

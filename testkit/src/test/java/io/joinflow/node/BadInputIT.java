@@ -55,6 +55,28 @@ class BadInputIT {
   }
 
   @Test
+  void shouldRefuseARequestLargerThanOneMebibyteBeforeReadingIt() {
+    long version = cluster.metadata().getTopologyVersion();
+    byte[] big = new byte[5 << 20];
+    assertStatus(() -> cluster.data(1).put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("big"))
+        .setValue(ByteString.copyFrom(big)).build()), Status.Code.RESOURCE_EXHAUSTED, "");
+    assertStatus(() -> cluster.admin(1).proposeMetadata(ProposeMetadataRequest.newBuilder()
+        .setCommand(MetadataCommand.newBuilder().setUpsertNode(UpsertNode.newBuilder()
+            .setNode(NodeRecord.newBuilder().setNodeId(9).setAddr("x".repeat(5 << 20))))).build()),
+        Status.Code.RESOURCE_EXHAUSTED, "");
+    assertThat(cluster.metadata().getTopologyVersion()).isEqualTo(version);
+  }
+
+  @Test
+  void shouldCompareGroupIdsUnsigned() {
+    long version = cluster.metadata().getTopologyVersion();
+    // 4294967295 arrives as the int -1: compared signed, it would pass "group <= data groups".
+    assertStatus(() -> cluster.admin(1).changeMembership(change(-1, 1, MembershipChange.ADD_LEARNER)),
+        Status.Code.NOT_FOUND, "group 4294967295 does not exist");
+    assertThat(cluster.metadata().getTopologyVersion()).isEqualTo(version);
+  }
+
+  @Test
   void shouldRejectMembershipChangesThatDoNotFitTheCluster() {
     long version = cluster.metadata().getTopologyVersion();
     assertStatus(() -> cluster.admin(1).changeMembership(change(1, 0, MembershipChange.ADD_LEARNER)),

@@ -208,8 +208,9 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
       throw Status.INVALID_ARGUMENT.withDescription("node_id must be non-zero").asException();
     }
     MetadataState state = group0.read();
-    if (group > state.getDataGroups()) {
-      throw Status.NOT_FOUND.withDescription("group " + group + " does not exist; groups are 0.."
+    if (Integer.compareUnsigned(group, state.getDataGroups()) > 0) {
+      throw Status.NOT_FOUND.withDescription("group " + Integer.toUnsignedString(group)
+          + " does not exist; groups are 0.."
           + state.getDataGroups()).asException();
     }
     RaftPeer peer = peers.peerOf(state, nodeId);
@@ -223,7 +224,7 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
    */
   private Target progressTarget(int group, long nodeId) throws StatusException {
     MetadataState local = group0.local();
-    if (nodeId != 0 && group <= local.getDataGroups() && MetadataApplier.findNode(local, nodeId) != null) {
+    if (nodeId != 0 && Integer.compareUnsigned(group, local.getDataGroups()) <= 0 && MetadataApplier.findNode(local, nodeId) != null) {
       return new Target(local, divisions.groupId(group), peers.peerOf(local, nodeId), peers.candidates(local, group));
     }
     return target(group, nodeId);

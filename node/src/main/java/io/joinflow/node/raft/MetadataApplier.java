@@ -141,8 +141,8 @@ public final class MetadataApplier {
   }
 
   private static Outcome setRouting(MetadataState state, GroupRoute route) {
-    if (route.getGroupId() > state.getDataGroups()) {
-      return reject(state, Status.Code.INVALID_ARGUMENT, "group " + route.getGroupId()
+    if (Integer.compareUnsigned(route.getGroupId(), state.getDataGroups()) > 0) {
+      return reject(state, Status.Code.INVALID_ARGUMENT, "group " + Integer.toUnsignedString(route.getGroupId())
           + " does not exist (data groups are 1.." + state.getDataGroups() + ")");
     }
     MetadataState.Builder b = state.toBuilder();
