@@ -2,7 +2,7 @@ package io.joinflow.cli;
 
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.joinflow.security.Channels;
 import io.joinflow.proto.v1.GetJoinRequest;
 import io.joinflow.proto.v1.GroupProgress;
 import io.joinflow.proto.v1.JoinProgress;
@@ -57,11 +57,13 @@ final class JoinWatch implements AutoCloseable {
   private final List<String> gateways;
   private final long nodeId;
   private final Consumer<Change> onChange;
+  private final Channels transport;
   private final Thread thread;
   private volatile boolean stopped;
 
-  private JoinWatch(List<String> gateways, long nodeId, Consumer<Change> onChange) {
+  private JoinWatch(List<String> gateways, long nodeId, Channels transport, Consumer<Change> onChange) {
     this.gateways = List.copyOf(gateways);
+    this.transport = transport;
     this.nodeId = nodeId;
     this.onChange = onChange;
     this.thread = new Thread(this::run, "join-watch");
@@ -69,8 +71,8 @@ final class JoinWatch implements AutoCloseable {
   }
 
   /** Starts watching; {@link #close} stops (and waits for) the watching thread. */
-  static JoinWatch start(List<String> gateways, long nodeId, Consumer<Change> onChange) {
-    JoinWatch w = new JoinWatch(gateways, nodeId, onChange);
+  static JoinWatch start(List<String> gateways, long nodeId, Channels transport, Consumer<Change> onChange) {
+    JoinWatch w = new JoinWatch(gateways, nodeId, transport, onChange);
     w.thread.start();
     return w;
   }
@@ -82,7 +84,7 @@ final class JoinWatch implements AutoCloseable {
     try {
       while (!stopped) {
         if (channel == null) {
-          channel = NettyChannelBuilder.forTarget(gateways.get(gateway)).usePlaintext().build();
+          channel = transport.channel(gateways.get(gateway));
         }
         try {
           JoinProgress p = JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)

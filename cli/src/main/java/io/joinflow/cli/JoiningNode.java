@@ -2,6 +2,7 @@ package io.joinflow.cli;
 
 import io.grpc.StatusException;
 import io.joinflow.gateway.JoinClient;
+import io.joinflow.security.Channels;
 import io.joinflow.node.Node;
 import io.joinflow.proto.v1.JoinRequest;
 import io.joinflow.proto.v1.JoinResponse;
@@ -38,7 +39,7 @@ final class JoiningNode {
         .setListenAddr(node.config().listen().toString()).setWireVersion(Node.WIRE_VERSION)
         .setIncarnation(node.identity().incarnation()).build();
     JoinResponse response;
-    try (JoinClient client = new JoinClient(gateways)) {
+    try (JoinClient client = new JoinClient(gateways, transport(node))) {
       response = client.join(request, callTimeout, RETRY_FOR, log);
     }
     if (response.getSuccess()) {
@@ -83,5 +84,10 @@ final class JoiningNode {
     }
     node.applyTopologyUpdate(TopologyUpdate.newBuilder().setClusterId(state.getClusterId())
         .setVersion(state.getTopologyVersion()).setState(state).build());
+  }
+
+  /** The joining node talks to gateways as itself: with its node certificate when it has one. */
+  static Channels transport(Node node) {
+    return node.config().tls() == null ? Channels.plaintext() : Channels.tls(node.config().tls());
   }
 }

@@ -6,6 +6,7 @@ import io.joinflow.node.Node;
 import io.joinflow.node.NodeConfig;
 import io.joinflow.node.NodeStartException;
 import io.joinflow.node.raft.RaftSettings;
+import io.joinflow.security.TlsIdentity;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -70,6 +71,9 @@ public final class NodeCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   LogOptions logOptions = new LogOptions();
 
+  @picocli.CommandLine.Mixin
+  SecurityOptions security = new SecurityOptions();
+
   @Option(names = "--json", description = "Print the join's progress, its result and the ready line as JSON lines.")
   boolean json;
 
@@ -126,6 +130,10 @@ public final class NodeCommand implements Callable<Integer> {
       err.flush();
       return 1;
     }
+    if (!config.secure()) {
+      err.println(PREFIX + SecurityOptions.insecureWarning("node " + Long.toUnsignedString(config.nodeId())));
+      err.flush();
+    }
     CommandLog log = logOptions.open(config.dataDir().resolve(CommandLog.FILE_NAME), err);
     Node node;
     try {
@@ -154,7 +162,7 @@ public final class NodeCommand implements Callable<Integer> {
       JoinReport report = new JoinReport(out, json, node.nodeId(), config.listen().toString(), join);
       try {
         io.joinflow.proto.v1.JoinResponse r;
-        try (JoinWatch watch = JoinWatch.start(join, node.nodeId(), report::progress)) {
+        try (JoinWatch watch = JoinWatch.start(join, node.nodeId(), JoiningNode.transport(node), report::progress)) {
           // The story on stdout, unless stdout carries JSON lines.
           PrintWriter story = json ? err : out;
           r = JoiningNode.join(node, join, java.time.Duration.ofMinutes(5), line -> {
@@ -217,7 +225,9 @@ public final class NodeCommand implements Callable<Integer> {
     } else {
       raft = admin.withPort(admin.port() + 1);
     }
-    return new NodeConfig(id, admin, raft, dataDir, bootstrap, groups, RaftSettings.defaults());
+    NodeConfig plain = new NodeConfig(id, admin, raft, dataDir, bootstrap, groups, RaftSettings.defaults());
+    TlsIdentity tls = security.node(id);
+    return tls == null ? plain : plain.withTls(tls);
   }
 
   private static long parseNodeId(String text) {

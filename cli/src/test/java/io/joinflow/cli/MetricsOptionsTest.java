@@ -52,7 +52,7 @@ class MetricsOptionsTest {
     }));
 
     int code = run(cli, "--node-id", "4", "--listen", "127.0.0.1:7140", "--data-dir", dir.toString(),
-        "--metrics-listen", "7142");
+        "--metrics-listen", "7142", "--insecure");
 
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).isEqualTo("joinflow node: --metrics-listen: '7142' is not host:port"
@@ -71,7 +71,7 @@ class MetricsOptionsTest {
       }));
 
       int code = run(cli, "--node-id", "4", "--listen", "127.0.0.1:7140", "--data-dir", dir.toString(),
-          "--metrics-listen", "127.0.0.1:" + taken.getLocalPort());
+          "--metrics-listen", "127.0.0.1:" + taken.getLocalPort(), "--insecure");
 
       assertThat(code).isEqualTo(1);
       assertThat(err.toString()).startsWith("joinflow node: cannot serve metrics on 127.0.0.1:" + taken.getLocalPort())

@@ -25,6 +25,16 @@ class NodeCommandTest {
 
   /** Records what would be started and refuses, so no node ever runs and call() returns. */
   private int run(String... args) {
+    return runWith(concat(args, "--insecure"));
+  }
+
+  private static String[] concat(String[] args, String... more) {
+    String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+    System.arraycopy(more, 0, all, args.length, more.length);
+    return all;
+  }
+
+  private int runWith(String... args) {
     CommandLine cli = new CommandLine(new NodeCommand(config -> {
       started.add(config);
       throw new NodeStartException("refused by the test; nothing to fix");
@@ -100,8 +110,8 @@ class NodeCommandTest {
         "--data-dir", dir.toString(), "--bootstrap");
 
     assertThat(code).isEqualTo(1);
-    assertThat(err.toString()).isEqualTo(
-        "joinflow node: refused by the test; nothing to fix" + System.lineSeparator());
+    assertThat(err.toString()).isEqualTo("joinflow node: " + SecurityOptions.insecureWarning("node 18446744073709551615")
+        + System.lineSeparator() + "joinflow node: refused by the test; nothing to fix" + System.lineSeparator());
     assertThat(started).hasSize(1);
     NodeConfig config = started.get(0);
     assertThat(config.nodeId()).isEqualTo(-1L);
@@ -111,6 +121,38 @@ class NodeCommandTest {
     assertThat(config.bootstrap()).isTrue();
     assertThat(config.dataGroups()).isEqualTo(NodeConfig.DEFAULT_DATA_GROUPS);
     assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void aNodeNeedsCertificatesOrAnExplicitInsecure() {
+    int code = runWith("--node-id", "1", "--listen", "127.0.0.1:7101", "--data-dir", dir.toString());
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo("joinflow node: pass --certs-dir DIR for mutual TLS (certificates from"
+        + " joinflow cert), or --insecure to serve plaintext to anyone who reaches the port" + System.lineSeparator());
+    assertThat(started).isEmpty();
+  }
+
+  @Test
+  void aNodeWithCertificatesServesMutualTls() throws Exception {
+    Path certs = dir.resolve("certs");
+    io.joinflow.security.CertsDir d = new io.joinflow.security.CertsDir(certs);
+    d.createCa("c1");
+    assertThat(runWith("--node-id", "2", "--listen", "127.0.0.1:7101", "--data-dir", dir.toString(),
+        "--certs-dir", certs.toString())).isEqualTo(2);
+    assertThat(err.toString()).contains("--certs-dir " + certs + ": no node.2 certificate",
+        "joinflow cert create-node --node-id 2");
+    assertThat(started).isEmpty();
+
+    err.getBuffer().setLength(0);
+    d.issue(io.joinflow.security.Role.NODE, 2, List.of("127.0.0.1"));
+    assertThat(runWith("--node-id", "2", "--listen", "127.0.0.1:7101", "--data-dir", dir.toString(),
+        "--certs-dir", certs.toString())).isEqualTo(1);
+    assertThat(started).singleElement().satisfies(c -> {
+      assertThat(c.secure()).isTrue();
+      assertThat(c.tls().self().toString()).isEqualTo("node 2 of c1");
+    });
+    assertThat(err.toString()).isEqualTo("joinflow node: refused by the test; nothing to fix" + System.lineSeparator());
   }
 
   @Test

@@ -3,8 +3,8 @@ package io.joinflow.gateway;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.proto.v1.JoinRequest;
+import io.joinflow.security.Channels;
 import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.JoinServiceGrpc;
 import java.time.Duration;
@@ -23,13 +23,19 @@ public final class JoinClient implements AutoCloseable {
   private final List<ManagedChannel> channels = new ArrayList<>();
   private final List<String> targets;
 
+  /** A plaintext client. */
   public JoinClient(List<String> gateways) {
+    this(gateways, Channels.plaintext());
+  }
+
+  /** A client whose calls go over {@code channels} (the joining node's own certificate). */
+  public JoinClient(List<String> gateways, Channels transport) {
     if (gateways.isEmpty()) {
       throw new IllegalArgumentException("at least one gateway address is needed");
     }
     this.targets = List.copyOf(gateways);
     for (String g : gateways) {
-      channels.add(NettyChannelBuilder.forTarget(g).usePlaintext().build());
+      channels.add(transport.channel(g));
     }
   }
 

@@ -57,7 +57,7 @@ class ProcessCrashIT {
         "--listen", cluster.adminAddress(NODE).toString(),
         "--raft-listen", "127.0.0.1:" + (cluster.adminAddress(NODE).port() + 1),
         "--data-dir", dir.resolve("node").toString(),
-        "--groups", "2",
+        "--groups", "2", "--insecure",
         "--join", cluster.gatewayAddress().toString()));
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }

@@ -71,7 +71,7 @@ class PrometheusIT {
 
       JoinflowProcess node4 = JoinflowProcess.start("node 4", dir.resolve("node-4.log"), Map.of(), "node",
           "--node-id", "4", "--listen", "127.0.0.1:" + (base + 40), "--data-dir", dir.resolve("node-4").toString(),
-          "--join", endpoints.get("gateway").asText(), "--metrics-listen", "127.0.0.1:" + (base + 42), "--json");
+          "--insecure", "--join", endpoints.get("gateway").asText(), "--metrics-listen", "127.0.0.1:" + (base + 42), "--json");
       running.add(node4);
       assertThat(node4.awaitLine("\"event\":\"ready\"", Duration.ofMinutes(3))).as(node4.tail()).isTrue();
 

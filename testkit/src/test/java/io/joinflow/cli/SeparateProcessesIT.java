@@ -261,7 +261,7 @@ class SeparateProcessesIT {
 
   private static JoinflowProcess startNode(long id, String... extra) throws Exception {
     List<String> args = new ArrayList<>(List.of("node", "--node-id", String.valueOf(id), "--listen", admin(id),
-        "--data-dir", dir.resolve("node-" + id).toString()));
+        "--data-dir", dir.resolve("node-" + id).toString(), "--insecure"));
     args.addAll(List.of(extra));
     nodeArgs.put(id, args.toArray(String[]::new));
     JoinflowProcess p = JoinflowProcess.start("node " + id, dir.resolve("node-" + id + ".log"), Map.of(),
