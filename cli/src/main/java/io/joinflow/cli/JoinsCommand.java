@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.proto.HostPort;
 import io.joinflow.proto.v1.GetJoinRequest;
 import io.joinflow.proto.v1.GroupProgress;
@@ -50,6 +49,9 @@ public final class JoinsCommand implements Callable<Integer> {
   @Mixin
   LogOptions logOptions = new LogOptions();
 
+  @Mixin
+  SecurityOptions security = new SecurityOptions();
+
   @Override
   public Integer call() throws Exception {
     try (CommandLog log = logOptions.open(null, spec.commandLine().getErr())) {
@@ -66,7 +68,15 @@ public final class JoinsCommand implements Callable<Integer> {
       err.println("joinflow joins: --gateway: " + e.getMessage());
       return 2;
     }
-    ManagedChannel channel = NettyChannelBuilder.forTarget(gateway).usePlaintext().build();
+    io.joinflow.security.Channels transport;
+    try {
+      transport = security.channels(io.joinflow.security.Role.OPERATOR, 0, false);
+    } catch (IllegalArgumentException e) {
+      err.println("joinflow joins: " + e.getMessage());
+      err.flush();
+      return 2;
+    }
+    ManagedChannel channel = transport.channel(gateway);
     try {
       var stub = JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
       ObjectMapper mapper = new ObjectMapper();

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.proto.HostPort;
 import io.joinflow.proto.v1.JoinServiceGrpc;
 import io.joinflow.proto.v1.LeaveRequest;
@@ -42,6 +41,9 @@ public final class LeaveCommand implements Callable<Integer> {
   @Mixin
   LogOptions logOptions = new LogOptions();
 
+  @Mixin
+  SecurityOptions security = new SecurityOptions();
+
   @Override
   public Integer call() throws Exception {
     try (CommandLog log = logOptions.open(null, spec.commandLine().getErr())) {
@@ -62,7 +64,15 @@ public final class LeaveCommand implements Callable<Integer> {
       err.println("joinflow leave: --node-id must be non-zero");
       return 2;
     }
-    ManagedChannel channel = NettyChannelBuilder.forTarget(gateway).usePlaintext().build();
+    io.joinflow.security.Channels transport;
+    try {
+      transport = security.channels(io.joinflow.security.Role.OPERATOR, 0, false);
+    } catch (IllegalArgumentException e) {
+      err.println("joinflow leave: " + e.getMessage());
+      err.flush();
+      return 2;
+    }
+    ManagedChannel channel = transport.channel(gateway);
     try {
       LeaveResponse r = JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(11, TimeUnit.MINUTES)
           .leave(LeaveRequest.newBuilder().setNodeId(nodeId).build());

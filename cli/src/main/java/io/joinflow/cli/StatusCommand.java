@@ -4,7 +4,6 @@ import io.joinflow.proto.HostPort;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 
 import io.joinflow.proto.v1.ClusterView;
@@ -45,6 +44,9 @@ public final class StatusCommand implements Callable<Integer> {
   @Mixin
   LogOptions logOptions = new LogOptions();
 
+  @Mixin
+  SecurityOptions security = new SecurityOptions();
+
   @Override
   public Integer call() throws JsonProcessingException {
     try (CommandLog log = logOptions.open(null, spec.commandLine().getErr())) {
@@ -68,7 +70,15 @@ public final class StatusCommand implements Callable<Integer> {
       return 2;
     }
     ClusterView view;
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(address.toString()).usePlaintext().build();
+    io.joinflow.security.Channels transport;
+    try {
+      transport = security.channels(io.joinflow.security.Role.OPERATOR, 0, false);
+    } catch (IllegalArgumentException e) {
+      err.println("joinflow status: " + e.getMessage());
+      err.flush();
+      return 2;
+    }
+    ManagedChannel channel = transport.channel(address.toString());
     try {
       view = NodeAdminGrpc.newBlockingStub(channel)
           .withDeadlineAfter(timeoutSeconds, TimeUnit.SECONDS)

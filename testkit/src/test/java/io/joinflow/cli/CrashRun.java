@@ -14,8 +14,6 @@ import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
-import io.joinflow.workflows.JoinWorkflow;
-import io.joinflow.workflows.PromoteWorkflow;
 import io.temporal.api.common.v1.WorkflowExecution;
 import java.time.Duration;
 import java.util.ArrayList;

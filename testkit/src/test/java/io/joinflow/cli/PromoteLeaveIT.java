@@ -18,7 +18,6 @@ import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.JoinServiceGrpc;
 import io.joinflow.proto.v1.LeaveRequest;
 import io.joinflow.proto.v1.LeaveResponse;
-import io.joinflow.proto.v1.NodeAdminGrpc;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.PutRequest;
 import com.google.protobuf.ByteString;
