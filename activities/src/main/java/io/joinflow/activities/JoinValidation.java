@@ -3,6 +3,7 @@ package io.joinflow.activities;
 import static io.joinflow.activities.NodeAdminFailures.reject;
 
 import io.grpc.Status;
+import io.joinflow.proto.HostPort;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.HandshakeResponse;
@@ -37,8 +38,9 @@ final class JoinValidation {
 
   ValidateResult validate(ValidateInput input) {
     long nodeId = input.nodeId();
-    String addr = ListenAddresses.canonical(nodeId, input.listenAddr());
-    ListenAddresses.checkResolvable(addr);
+    HostPort listen = ListenAddresses.parse(nodeId, input.listenAddr());
+    String addr = listen.toString();
+    ListenAddresses.checkResolvable(listen);
     if (input.wireVersion() != WIRE_VERSION) {
       throw reject(Status.FAILED_PRECONDITION, "unsupported wire_version " + input.wireVersion()
           + "; this cluster speaks " + WIRE_VERSION);

@@ -18,9 +18,14 @@ final class ListenAddresses {
    * INVALID_ARGUMENT rejection in NodeDB's words.
    */
   static String canonical(long nodeId, String listenAddr) {
+    return parse(nodeId, listenAddr).toString();
+  }
+
+  /** {@link #canonical}, parsed: its {@code toString()} is the canonical address. */
+  static HostPort parse(long nodeId, String listenAddr) {
     ClusterViews.requireNodeId(nodeId);
     try {
-      return JoinAddress.canonical(listenAddr);
+      return JoinAddress.parse(listenAddr);
     } catch (IllegalArgumentException e) {
       throw reject(Status.INVALID_ARGUMENT, e.getMessage());
     }
@@ -31,8 +36,8 @@ final class ListenAddresses {
    * address (a name or spelling such as {@code 0} can stand for it). Not resolving is taken as
    * final: a join that retries against a name nobody can dial would only hold its deadline.
    */
-  static void checkResolvable(String addr) {
-    HostPort hp = HostPort.parse(addr);
+  static void checkResolvable(HostPort hp) {
+    String addr = hp.toString();
     InetAddress[] resolved;
     try {
       resolved = InetAddress.getAllByName(hp.host());

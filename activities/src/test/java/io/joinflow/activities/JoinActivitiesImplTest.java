@@ -3,6 +3,7 @@ package io.joinflow.activities;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.joinflow.proto.HostPort;
 import io.joinflow.proto.JoinAddress;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GroupRoute;
@@ -75,8 +76,8 @@ class JoinActivitiesImplTest {
         + " interface and other nodes cannot dial; give an address they can reach");
 
     // Loopback and literal addresses resolve without asking anyone.
-    ListenAddresses.checkResolvable("127.0.0.1:7100");
-    ListenAddresses.checkResolvable("[::1]:7100");
+    ListenAddresses.checkResolvable(HostPort.parse("127.0.0.1:7100"));
+    ListenAddresses.checkResolvable(HostPort.parse("[::1]:7100"));
   }
 
   private static NodeRecord registered(NodeState state) {

@@ -18,6 +18,16 @@ public final class JoinAddress {
    *     when the text is not host:port or names the wildcard address, which other nodes cannot dial
    */
   public static String canonical(String listenAddr) {
+    return parse(listenAddr).toString();
+  }
+
+  /**
+   * {@code listenAddr} parsed and checked as {@link #canonical} does it; its {@code toString()}
+   * is the canonical form.
+   *
+   * @throws IllegalArgumentException as {@link #canonical}
+   */
+  public static HostPort parse(String listenAddr) {
     HostPort hp;
     try {
       hp = HostPort.parse(listenAddr);
@@ -28,7 +38,7 @@ public final class JoinAddress {
       throw new IllegalArgumentException("invalid listen_addr '" + listenAddr + "': " + hp.host()
           + " means every interface, which other nodes cannot dial; give an address they can reach");
     }
-    return hp.toString();
+    return hp;
   }
 
   /** 0.0.0.0 and the IPv6 unspecified address in any of its spellings (::, 0:0:0:0:0:0:0:0). */
