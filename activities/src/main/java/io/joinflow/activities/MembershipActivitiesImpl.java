@@ -1,11 +1,11 @@
 package io.joinflow.activities;
 
+import static io.joinflow.activities.ClusterViews.findNode;
+import static io.joinflow.activities.ClusterViews.group;
+import static io.joinflow.activities.ClusterViews.requireLeaders;
+import static io.joinflow.activities.ClusterViews.requireNode;
+import static io.joinflow.activities.NodeAdminFailures.reject;
 import static io.joinflow.activities.NodeAdminFailures.rpc;
-
-import static io.joinflow.activities.JoinActivitiesImpl.findNode;
-import static io.joinflow.activities.JoinActivitiesImpl.group;
-import static io.joinflow.activities.JoinActivitiesImpl.reject;
-import static io.joinflow.activities.JoinActivitiesImpl.requireLeaders;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -14,16 +14,12 @@ import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.DropGroupRequest;
-import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.HandshakeRequest;
 import io.joinflow.proto.v1.MembershipChange;
-import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
-import io.joinflow.proto.v1.SetNodeState;
-import io.joinflow.proto.v1.SetRouting;
 import io.joinflow.proto.v1.TransferLeadershipRequest;
 import io.joinflow.proto.v1.TransferLeadershipResponse;
 import io.joinflow.workflows.ClusterSnapshot;
@@ -42,7 +38,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link MembershipActivities} over the cluster's NodeAdmin API: state-based like
  * {@link JoinActivitiesImpl}, every group-0 change one {@link Batch}, every failure typed by
- * {@link NodeAdminFailures}.
+ * {@link NodeAdminFailures}. Each step asks about every group (a promotion, a leave), so each
+ * reads the full cluster view.
  */
 public final class MembershipActivitiesImpl implements MembershipActivities {
   private static final Logger LOG = LoggerFactory.getLogger(MembershipActivitiesImpl.class);
@@ -51,6 +48,7 @@ public final class MembershipActivitiesImpl implements MembershipActivities {
 
   private final NodeAdminPool pool;
   private final ActivitySettings settings;
+  private final ClusterReads reads;
 
   public MembershipActivitiesImpl(NodeAdminPool pool) {
     this(pool, ActivitySettings.defaults());
@@ -59,12 +57,13 @@ public final class MembershipActivitiesImpl implements MembershipActivities {
   public MembershipActivitiesImpl(NodeAdminPool pool, ActivitySettings settings) {
     this.pool = Objects.requireNonNull(pool, "pool");
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.reads = new ClusterReads(pool);
   }
 
   @Override
   public MemberState describeMember(MemberInput input) {
-    ClusterView view = clusterView();
-    NodeRecord node = requireNode(view, input.nodeId());
+    ClusterView view = reads.view();
+    NodeRecord node = requireNode(view.getNodesList(), input.nodeId());
     requireLeaders(view, "the roles of node " + input.nodeId() + " cannot be read from live configurations");
     return new MemberState(view.getClusterId(), view.getDataGroups(), node.getState().name(), node.getAddr(),
         roles(view, input.nodeId(), true));
@@ -88,34 +87,29 @@ public final class MembershipActivitiesImpl implements MembershipActivities {
   public ClusterSnapshot setMemberState(MemberStateInput input) {
     long nodeId = input.nodeId();
     NodeState target = parseState(input.state());
-    ClusterView view = clusterView();
-    NodeRecord node = requireNode(view, nodeId);
+    ClusterView view = reads.view();
+    NodeRecord node = requireNode(view.getNodesList(), nodeId);
     requireLeaders(view, "routing cannot be refreshed from live configurations");
     Batch.Builder batch = Batch.newBuilder();
     boolean allowed = input.from() == null || input.from().contains(node.getState().name());
     if (node.getState() != target && allowed) {
-      batch.addCommands(MetadataCommand.newBuilder().setSetNodeState(
-          SetNodeState.newBuilder().setNodeId(nodeId).setState(target)));
+      batch.addCommands(MetadataBatches.setState(nodeId, target));
     } else if (node.getState() != target) {
       LOG.info("node {}: is {}, not setting it {} (allowed only from {})", nodeId, node.getState(), target,
           input.from());
     }
-    for (GroupView g : view.getGroupsList()) {
-      batch.addCommands(MetadataCommand.newBuilder().setSetRouting(SetRouting.newBuilder().setRoute(
-          GroupRoute.newBuilder().setGroupId(g.getGroupId()).addAllVoters(g.getVotersList())
-              .addAllLearners(g.getLearnersList()).setLeaderHint(g.getLeader()))));
-    }
-    MetadataResult r = propose(batch);
+    MetadataBatches.addRouting(batch, view);
+    MetadataResult r = reads.propose(batch);
     LOG.info("node {}: persisted as {} with routing of {} groups (topology version {})", nodeId,
         allowed ? target : node.getState(), view.getGroupsCount(), r.getTopologyVersion());
-    return JoinActivitiesImpl.snapshot(clusterView());
+    return ClusterViews.snapshot(reads.view());
   }
 
   @Override
   public LeavePlan planLeave(MemberInput input) {
     long nodeId = input.nodeId();
-    ClusterView view = clusterView();
-    NodeRecord node = requireNode(view, nodeId);
+    ClusterView view = reads.view();
+    NodeRecord node = requireNode(view.getNodesList(), nodeId);
     if (node.getState() == NodeState.JOINING) {
       throw reject(Status.FAILED_PRECONDITION, "node " + nodeId + " is still joining; let its join finish first");
     }
@@ -193,7 +187,7 @@ public final class MembershipActivitiesImpl implements MembershipActivities {
 
   /** True when the node's NodeAdmin answers a handshake in time. */
   private boolean reachable(ClusterView view, long nodeId) {
-    NodeRecord n = findNode(view, nodeId);
+    NodeRecord n = findNode(view.getNodesList(), nodeId);
     if (n == null) {
       return false;
     }
@@ -222,31 +216,12 @@ public final class MembershipActivitiesImpl implements MembershipActivities {
     return out;
   }
 
-  private static NodeRecord requireNode(ClusterView view, long nodeId) {
-    if (nodeId == 0) {
-      throw reject(Status.INVALID_ARGUMENT, "node_id must be non-zero");
-    }
-    NodeRecord node = findNode(view, nodeId);
-    if (node == null) {
-      throw reject(Status.NOT_FOUND, "node " + nodeId + " is not in the topology");
-    }
-    return node;
-  }
-
   private static NodeState parseState(String state) {
     try {
       return NodeState.valueOf(state);
     } catch (IllegalArgumentException | NullPointerException e) {
       throw reject(Status.INVALID_ARGUMENT, "unknown node state '" + state + "'");
     }
-  }
-
-  private ClusterView clusterView() {
-    return rpc(pool::clusterView);
-  }
-
-  private MetadataResult propose(Batch.Builder batch) {
-    return rpc(() -> pool.propose(batch));
   }
 
 }

@@ -48,6 +48,14 @@ public final class NodeAdminFailures {
         : ApplicationFailure.newNonRetryableFailureWithCause(message, type, cause);
   }
 
+  /**
+   * An activity's own refusal: the failure a node would cause answering {@code status} with
+   * {@code description}. The activities' one way to refuse.
+   */
+  public static ApplicationFailure reject(Status status, String description) {
+    return of(status.withDescription(description));
+  }
+
   /** The {@link JoinFailures} type of a status code. */
   public static String typeOf(Status.Code code) {
     return switch (code) {

@@ -8,8 +8,12 @@ import io.joinflow.proto.HostPort;
 import io.joinflow.proto.v1.Batch;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GetClusterViewRequest;
+import io.joinflow.proto.v1.GetGroupRequest;
+import io.joinflow.proto.v1.GetMetadataRequest;
+import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.MetadataResult;
+import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.ProposeMetadataRequest;
 import io.joinflow.proto.v1.NodeAdminGrpc;
 import io.joinflow.proto.v1.NodeAdminGrpc.NodeAdminBlockingStub;
@@ -170,10 +174,20 @@ public final class NodeAdminPool implements AutoCloseable {
     return NodeAdminGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Closes every channel, waiting briefly for calls in flight. */
   /** Group 0 and every group's live state, through any reachable node. */
   public ClusterView clusterView() {
     return call("cluster view", stub -> stub.getClusterView(GetClusterViewRequest.getDefaultInstance()));
+  }
+
+  /** Group 0's state alone (no other group's leader is asked), through any reachable node. */
+  public MetadataState metadata() {
+    return call("metadata", stub -> stub.getMetadata(GetMetadataRequest.getDefaultInstance()));
+  }
+
+  /** One group's live state, through any reachable node; NOT_FOUND for a group the cluster lacks. */
+  public GroupView group(int group) {
+    GetGroupRequest request = GetGroupRequest.newBuilder().setGroupId(group).build();
+    return call("group " + group, stub -> stub.getGroup(request));
   }
 
   /** Appends one all-or-nothing batch to group 0, through any reachable node. */
@@ -183,6 +197,7 @@ public final class NodeAdminPool implements AutoCloseable {
     return call("propose metadata", stub -> stub.proposeMetadata(request));
   }
 
+  /** Closes every channel, waiting briefly for calls in flight. */
   @Override
   public void close() {
     closed = true;

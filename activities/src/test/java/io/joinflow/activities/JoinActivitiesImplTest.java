@@ -3,6 +3,8 @@ package io.joinflow.activities;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.joinflow.proto.HostPort;
+import io.joinflow.proto.JoinAddress;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.GroupView;
@@ -56,8 +58,8 @@ class JoinActivitiesImplTest {
       assertThat(f.getType()).as(addr).isEqualTo(JoinFailures.INVALID_ARGUMENT);
       assertThat(f.getOriginalMessage()).as(addr).startsWith("invalid listen_addr '" + addr + "': ");
     }
-    assertThat(JoinActivitiesImpl.isWildcard("::1")).isFalse();
-    assertThat(JoinActivitiesImpl.isWildcard("10.0.0.0")).isFalse();
+    assertThat(JoinAddress.isWildcard("::1")).isFalse();
+    assertThat(JoinAddress.isWildcard("10.0.0.0")).isFalse();
   }
 
   @Test
@@ -74,8 +76,8 @@ class JoinActivitiesImplTest {
         + " interface and other nodes cannot dial; give an address they can reach");
 
     // Loopback and literal addresses resolve without asking anyone.
-    JoinActivitiesImpl.checkResolvable("127.0.0.1:7100");
-    JoinActivitiesImpl.checkResolvable("[::1]:7100");
+    ListenAddresses.checkResolvable(HostPort.parse("127.0.0.1:7100"));
+    ListenAddresses.checkResolvable(HostPort.parse("[::1]:7100"));
   }
 
   private static NodeRecord registered(NodeState state) {
@@ -84,7 +86,7 @@ class JoinActivitiesImplTest {
 
   private static ApplicationFailure reincarnationFails(ClusterView view, NodeRecord existing) {
     return catchThrowableOfType(ApplicationFailure.class,
-        () -> JoinActivitiesImpl.checkReincarnation(view, existing, "h4:1", "new"));
+        () -> JoinValidation.checkReincarnation(view, existing, "h4:1", "new"));
   }
 
   @Test
@@ -123,7 +125,7 @@ class JoinActivitiesImplTest {
     ClusterView nowhere = VIEW.toBuilder().setGroups(0, group(0, 1, List.of(1L), List.of()))
         .setGroups(1, group(1, 1, List.of(1L), List.of())).build();
 
-    JoinActivitiesImpl.checkReincarnation(nowhere, registered(NodeState.DECOMMISSIONED), "h4:1", "new");
+    JoinValidation.checkReincarnation(nowhere, registered(NodeState.DECOMMISSIONED), "h4:1", "new");
 
     // Decommissioned but still in a configuration (a leave that did not finish): refused.
     assertThat(reincarnationFails(VIEW, registered(NodeState.DECOMMISSIONED)).getOriginalMessage())
@@ -132,7 +134,7 @@ class JoinActivitiesImplTest {
 
   @Test
   void shouldNameNodeIdsAbove2To63Unsigned() {
-    ApplicationFailure f = catchThrowableOfType(ApplicationFailure.class, () -> JoinActivitiesImpl.checkReincarnation(
+    ApplicationFailure f = catchThrowableOfType(ApplicationFailure.class, () -> JoinValidation.checkReincarnation(
         VIEW, registered(NodeState.LEARNER).toBuilder().setNodeId(-1L).build(), "h4:1", "new"));
     assertThat(f.getOriginalMessage()).startsWith("node 18446744073709551615 at h4:1 lost its data")
         .endsWith("joinflow leave 18446744073709551615, then join again");
@@ -176,19 +178,19 @@ class JoinActivitiesImplTest {
 
   @Test
   void shouldListTheGroupsANodeIsMissingFrom() {
-    assertThat(JoinActivitiesImpl.missingGroups(VIEW, 4)).containsExactly(2);
-    assertThat(JoinActivitiesImpl.missingGroups(VIEW, 1)).isEmpty();
-    assertThat(JoinActivitiesImpl.missingGroups(VIEW, 7)).containsExactly(0, 1, 2);
+    assertThat(ClusterViews.missingGroups(VIEW, 4)).containsExactly(2);
+    assertThat(ClusterViews.missingGroups(VIEW, 1)).isEmpty();
+    assertThat(ClusterViews.missingGroups(VIEW, 7)).containsExactly(0, 1, 2);
   }
 
   @Test
   void shouldFindRoutesThatDifferFromLiveConfigurations() {
-    assertThat(JoinActivitiesImpl.staleRoutes(VIEW)).containsExactly(1);
+    assertThat(ClusterViews.staleRoutes(VIEW)).containsExactly(1);
   }
 
   @Test
   void shouldDescribeNodesWithTheGroupsTheirConfigurationsList() {
-    ClusterSnapshot s = JoinActivitiesImpl.snapshot(VIEW);
+    ClusterSnapshot s = ClusterViews.snapshot(VIEW);
 
     assertThat(s.clusterId()).isEqualTo(42);
     assertThat(s.topologyVersion()).isEqualTo(9);

@@ -4,15 +4,27 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.joinflow.activities.NodeAdminPool;
-import io.joinflow.gateway.ClusterViewSource;
+import io.joinflow.gateway.ClusterMetadataSource;
 import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.MetadataState;
 
-/** The gateway's view of the cluster, read through whichever configured node answers. */
-record PoolClusterViews(NodeAdminPool pool) implements ClusterViewSource {
+/**
+ * The cluster read through whichever configured node answers: group 0's records for the
+ * gateway, the full view for the commands that show every group.
+ */
+record PoolClusterViews(NodeAdminPool pool) implements ClusterMetadataSource {
   @Override
+  public MetadataState metadata() throws StatusException {
+    return read(pool::metadata);
+  }
+
   public ClusterView view() throws StatusException {
+    return read(pool::clusterView);
+  }
+
+  private static <T> T read(java.util.function.Supplier<T> call) throws StatusException {
     try {
-      return pool.clusterView();
+      return call.get();
     } catch (StatusRuntimeException e) {
       throw e.getStatus().asException();
     } catch (RuntimeException e) {

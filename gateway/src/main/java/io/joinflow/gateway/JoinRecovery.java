@@ -1,8 +1,8 @@
 package io.joinflow.gateway;
 
 import io.grpc.StatusException;
-import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.JoinRecord;
+import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.workflows.JoinInput;
 import io.joinflow.workflows.JoinOptions;
@@ -36,10 +36,10 @@ final class JoinRecovery {
   static final String MEMO_KEY = "recovered";
 
   private final WorkflowClient client;
-  private final ClusterViewSource cluster;
+  private final ClusterMetadataSource cluster;
   private final JoinOptions options;
 
-  JoinRecovery(WorkflowClient client, ClusterViewSource cluster, JoinOptions options) {
+  JoinRecovery(WorkflowClient client, ClusterMetadataSource cluster, JoinOptions options) {
     this.client = client;
     this.cluster = cluster;
     this.options = options;
@@ -56,22 +56,22 @@ final class JoinRecovery {
    *     was started for the records not reached yet, and scanning again is safe
    */
   List<RecoveredJoin> run() throws StatusException {
-    ClusterView view = cluster.view();
+    MetadataState state = cluster.metadata();
     List<RecoveredJoin> recovered = new ArrayList<>();
-    if (view.getClusterId() == 0) {
+    if (state.getClusterId() == 0) {
       return recovered;
     }
-    for (JoinRecord record : view.getJoinsList()) {
+    for (JoinRecord record : state.getJoinsList()) {
       if (!record.getOutcome().isEmpty()) {
         continue;
       }
       String workflowId = record.getWorkflowId().isEmpty()
-          ? JoinWorkflow.workflowId(view.getClusterId(), record.getNodeId())
+          ? JoinWorkflow.workflowId(state.getClusterId(), record.getNodeId())
           : record.getWorkflowId();
       if (exists(workflowId, record)) {
         continue;
       }
-      NodeRecord node = view.getNodesList().stream().filter(n -> n.getNodeId() == record.getNodeId())
+      NodeRecord node = state.getNodesList().stream().filter(n -> n.getNodeId() == record.getNodeId())
           .findFirst().orElse(null);
       if (node == null) {
         // Admission writes the topology entry and the record in one entry, and eviction
@@ -81,7 +81,7 @@ final class JoinRecovery {
             record.getNodeId(), workflowId, record.getPhase());
         continue;
       }
-      recovered.add(start(view.getClusterId(), workflowId, record, node));
+      recovered.add(start(state.getClusterId(), workflowId, record, node));
     }
     return recovered;
   }
@@ -108,10 +108,10 @@ final class JoinRecovery {
     long nodeId = record.getNodeId();
     String reason = "workflow " + workflowId + " was lost while group 0 recorded the join as pending (phase "
         + record.getPhase() + ", node " + node.getState() + ")";
-    WorkflowOptions wfOptions = WorkflowOptions.newBuilder(JoinServiceImpl.startOptions(workflowId, nodeId,
+    WorkflowOptions wfOptions = WorkflowOptions.newBuilder(WorkflowStarts.options(workflowId, nodeId,
             "validate", "join node " + Long.toUnsignedString(nodeId) + " at " + node.getAddr() + " into cluster "
                 + Long.toUnsignedString(clusterId) + " (recovered: its workflow was lost)"))
-        .setMemo(Map.of(MEMO_KEY, reason, JoinServiceImpl.LISTEN_ADDR_MEMO, node.getAddr()))
+        .setMemo(Map.of(MEMO_KEY, reason, WorkflowStarts.LISTEN_ADDR_MEMO, node.getAddr()))
         .build();
     // A run that gives up early (its node died meanwhile) undoes every group, also those the
     // lost run reached and this one did not (join steps version 2).

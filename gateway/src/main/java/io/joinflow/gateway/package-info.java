@@ -1,4 +1,8 @@
 /**
  * The JoinService gateway (server) and the client a joining node uses to call it.
+ * {@link io.joinflow.gateway.JoinServiceImpl} is the gRPC face over one class per job: Join
+ * ({@code JoinAdmission}), promotions ({@code Promotions}), Leave ({@code Leaves}), GetJoin and
+ * ListJoins ({@code JoinQueries}), lost joins ({@code JoinRecovery}). The gateway reads group 0's
+ * records only ({@link io.joinflow.gateway.ClusterMetadataSource}) and the cluster id once.
  */
 package io.joinflow.gateway;

@@ -28,7 +28,8 @@ public final class NodeAccess {
             NodeAdminGrpc.getChangeMembershipMethod(), NodeAdminGrpc.getLearnerProgressMethod(),
             NodeAdminGrpc.getTransferLeadershipMethod(), NodeAdminGrpc.getProposeMetadataMethod())
         .allow(Set.of(Role.NODE, Role.WORKER), NodeAdminGrpc.getApplyTopologyUpdateMethod())
-        .allow(anyRole, NodeAdminGrpc.getGetClusterViewMethod(), NodeAdminGrpc.getHandshakeMethod())
+        .allow(anyRole, NodeAdminGrpc.getGetClusterViewMethod(), NodeAdminGrpc.getHandshakeMethod(),
+            NodeAdminGrpc.getGetMetadataMethod(), NodeAdminGrpc.getGetGroupMethod())
         .allowService(Set.of(Role.CLIENT), DataGrpc.getServiceDescriptor())
         .allowService(anyRole, HealthGrpc.getServiceDescriptor())
         .allowService(Set.of(Role.OPERATOR), ServerReflectionGrpc.getServiceDescriptor())

@@ -22,6 +22,8 @@ import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.DropGroupRequest;
 import io.joinflow.proto.v1.DropGroupResponse;
 import io.joinflow.proto.v1.GetClusterViewRequest;
+import io.joinflow.proto.v1.GetGroupRequest;
+import io.joinflow.proto.v1.GetMetadataRequest;
 import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.HandshakeRequest;
@@ -149,6 +151,28 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     return view.build();
   }
 
+  @Override
+  public void getMetadata(GetMetadataRequest request, StreamObserver<MetadataState> out) {
+    answer("metadata", out, group0::read);
+  }
+
+  @Override
+  public void getGroup(GetGroupRequest request, StreamObserver<GroupView> out) {
+    answer("group " + Integer.toUnsignedString(request.getGroupId()), out, () -> {
+      MetadataState state = group0.read();
+      requireGroup(state, request.getGroupId());
+      return groupView(state, request.getGroupId());
+    });
+  }
+
+  private static void requireGroup(MetadataState state, int group) throws StatusException {
+    // uint32 on the wire: an id above 2^31 arrives negative.
+    if (Integer.toUnsignedLong(group) > state.getDataGroups()) {
+      throw Status.NOT_FOUND.withDescription("group " + Integer.toUnsignedString(group) + " does not exist; groups are 0.."
+          + state.getDataGroups()).asException();
+    }
+  }
+
   private GroupView groupView(MetadataState state, int group) {
     GroupView.Builder b = GroupView.newBuilder().setGroupId(group);
     try {
@@ -208,11 +232,7 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
       throw Status.INVALID_ARGUMENT.withDescription("node_id must be non-zero").asException();
     }
     MetadataState state = group0.read();
-    if (Integer.compareUnsigned(group, state.getDataGroups()) > 0) {
-      throw Status.NOT_FOUND.withDescription("group " + Integer.toUnsignedString(group)
-          + " does not exist; groups are 0.."
-          + state.getDataGroups()).asException();
-    }
+    requireGroup(state, group);
     RaftPeer peer = peers.peerOf(state, nodeId);
     return new Target(state, divisions.groupId(group), peer, peers.candidates(state, group));
   }
