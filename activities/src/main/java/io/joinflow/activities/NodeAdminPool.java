@@ -3,8 +3,8 @@ package io.joinflow.activities;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.proto.HostPort;
+import io.joinflow.security.Channels;
 import io.joinflow.proto.v1.Batch;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GetClusterViewRequest;
@@ -45,6 +45,7 @@ public final class NodeAdminPool implements AutoCloseable {
 
   private final List<String> addresses;
   private final Duration callDeadline;
+  private final Channels transport;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final AtomicInteger preferred = new AtomicInteger();
   private volatile boolean closed;
@@ -60,6 +61,16 @@ public final class NodeAdminPool implements AutoCloseable {
    * @throws IllegalArgumentException when the list is empty or an address is malformed
    */
   public NodeAdminPool(List<String> addresses, Duration callDeadline) {
+    this(addresses, callDeadline, Channels.plaintext());
+  }
+
+  /** A pool whose calls go over {@code transport} (mutual TLS with the worker's or gateway's certificate). */
+  public NodeAdminPool(List<String> addresses, Channels transport) {
+    this(addresses, DEFAULT_CALL_DEADLINE, transport);
+  }
+
+  public NodeAdminPool(List<String> addresses, Duration callDeadline, Channels transport) {
+    this.transport = transport;
     if (addresses == null || addresses.isEmpty()) {
       throw new IllegalArgumentException("no cluster node addresses; give at least one host:port");
     }
@@ -164,7 +175,7 @@ public final class NodeAdminPool implements AutoCloseable {
     }
     ManagedChannel channel = channels.computeIfAbsent(address, a -> {
       HostPort hp = HostPort.parse(a);
-      return NettyChannelBuilder.forAddress(hp.host(), hp.port()).usePlaintext().build();
+      return transport.channel(hp.host(), hp.port());
     });
     if (closed) {
       // close() ran while this channel was being created; it would never be shut down.

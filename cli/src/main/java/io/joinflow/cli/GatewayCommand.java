@@ -39,9 +39,13 @@ public final class GatewayCommand implements Callable<Integer> {
   @Mixin
   LogOptions logOptions = new LogOptions();
 
+  @Mixin
+  SecurityOptions security = new SecurityOptions();
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
+    io.joinflow.security.Channels transport;
     HostPort address;
     List<String> nodes;
     JoinOptions options;
@@ -53,6 +57,7 @@ public final class GatewayCommand implements Callable<Integer> {
       options = service.joinOptions();
       choice = temporalOptions.choose();
       metricsAddress = metricsOptions.address();
+      transport = security.channels(io.joinflow.security.Role.GATEWAY, 0, true);
     } catch (IllegalArgumentException e) {
       err.println("joinflow gateway: " + e.getMessage());
       return 2;
@@ -83,7 +88,11 @@ public final class GatewayCommand implements Callable<Integer> {
       metrics.close();
       return 1;
     }
-    NodeAdminPool pool = new NodeAdminPool(nodes);
+    if (!transport.secure()) {
+      err.println("joinflow gateway: " + SecurityOptions.insecureWarning("this gateway"));
+      err.flush();
+    }
+    NodeAdminPool pool = new NodeAdminPool(nodes, transport);
     JoinGateway gateway;
     try {
       JoinServiceImpl joins = new JoinServiceImpl(temporal.client(), new PoolClusterViews(pool), options,
@@ -91,7 +100,7 @@ public final class GatewayCommand implements Callable<Integer> {
       if (metrics.enabled()) {
         joins.joinsInFlight().bindTo(metrics.registry());
       }
-      gateway = JoinGateway.start(address, joins, metrics.grpcInterceptors());
+      gateway = JoinGateway.start(address, joins, metrics.grpcInterceptors(), transport);
     } catch (Exception e) {
       err.println("joinflow gateway: " + e.getMessage());
       pool.close();

@@ -39,9 +39,13 @@ public final class WorkerCommand implements Callable<Integer> {
   @Mixin
   LogOptions logOptions = new LogOptions();
 
+  @Mixin
+  SecurityOptions security = new SecurityOptions();
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
+    io.joinflow.security.Channels transport;
     List<String> nodes;
     TemporalChoice choice;
     io.joinflow.proto.HostPort metricsAddress;
@@ -49,6 +53,7 @@ public final class WorkerCommand implements Callable<Integer> {
       nodes = service.validatedNodes();
       choice = temporalOptions.choose();
       metricsAddress = metricsOptions.address();
+      transport = security.channels(io.joinflow.security.Role.WORKER, 0, true);
     } catch (IllegalArgumentException e) {
       err.println("joinflow worker: " + e.getMessage());
       return 2;
@@ -79,7 +84,11 @@ public final class WorkerCommand implements Callable<Integer> {
       metrics.close();
       return 1;
     }
-    NodeAdminPool pool = new NodeAdminPool(nodes);
+    if (!transport.secure()) {
+      err.println("joinflow worker: " + SecurityOptions.insecureWarning("this worker"));
+      err.flush();
+    }
+    NodeAdminPool pool = new NodeAdminPool(nodes, transport);
     JoinWorker worker = new JoinWorker(temporal.client(), new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool),
         temporal.isTestServer(), metrics.workerInterceptors()).start();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

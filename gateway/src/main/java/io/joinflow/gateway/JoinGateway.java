@@ -7,6 +7,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.joinflow.proto.HostPort;
+import io.joinflow.security.Channels;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -33,8 +34,8 @@ public final class JoinGateway implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final JoinServiceImpl service;
 
-  private JoinGateway(HostPort listen, JoinServiceImpl service, List<ServerInterceptor> interceptors)
-      throws IOException {
+  private JoinGateway(HostPort listen, JoinServiceImpl service, List<ServerInterceptor> interceptors,
+                      Channels transport) throws IOException {
     this.service = service;
     // Join calls block until their workflow finishes: bound how many wait at once.
     this.executor = Executors.newFixedThreadPool(64, r -> {
@@ -53,6 +54,10 @@ public final class JoinGateway implements AutoCloseable {
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     interceptors.forEach(builder::intercept);
+    if (transport.secure()) {
+      transport.serve(builder);
+      JoinAccess.interceptors(transport.identity().self().cluster()).forEach(builder::intercept);
+    }
     this.server = builder.build();
     // Before listening, so a lost join is running again before its node's next Join arrives.
     recover(FIRST_RETRY_MILLIS);
@@ -66,13 +71,22 @@ public final class JoinGateway implements AutoCloseable {
   }
 
   public static JoinGateway start(HostPort listen, JoinServiceImpl service) throws IOException {
-    return new JoinGateway(listen, service, List.of());
+    return new JoinGateway(listen, service, List.of(), Channels.plaintext());
   }
 
   /** {@link #start(HostPort, JoinServiceImpl)} with these interceptors on every call (e.g. metrics). */
   public static JoinGateway start(HostPort listen, JoinServiceImpl service, List<ServerInterceptor> interceptors)
       throws IOException {
-    return new JoinGateway(listen, service, interceptors);
+    return new JoinGateway(listen, service, interceptors, Channels.plaintext());
+  }
+
+  /**
+   * A gateway that requires mutual TLS ({@link JoinAccess}: nodes join as themselves, operators
+   * operate) when {@code transport} is secure.
+   */
+  public static JoinGateway start(HostPort listen, JoinServiceImpl service, List<ServerInterceptor> interceptors,
+                                  Channels transport) throws IOException {
+    return new JoinGateway(listen, service, interceptors, transport);
   }
 
   private void recover(long nextDelayMillis) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.activities.NodeAdminPool;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GetJoinRequest;
@@ -14,6 +13,9 @@ import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.JoinProgress;
 import io.joinflow.proto.v1.JoinRecord;
 import io.joinflow.proto.v1.JoinServiceGrpc;
+import io.joinflow.security.CertsDir;
+import io.joinflow.security.Channels;
+import io.joinflow.security.Role;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
 import io.joinflow.worker.TemporalConnection;
@@ -80,6 +82,7 @@ class SeparateProcessesIT {
   private static JoinflowProcess gateway;
   private static String clusterId;
   private static int workerCount;
+  private static Path certs;
 
   @BeforeAll
   static void startDeployment() throws Exception {
@@ -92,18 +95,26 @@ class SeparateProcessesIT {
     temporal = TemporalDevServer.start(temporalSettings, STARTUP);
     client = TemporalConnection.fromEnvironment(temporalEnv(), null);
 
+    // The deployment runs secure, as production does: one cluster CA, a certificate per process.
+    certs = dir.resolve("certs");
+    cert("create-ca", "--cluster", "processes");
+    for (String role : List.of("worker", "operator")) {
+      cert("create-client", "--role", role);
+    }
+    cert("create-client", "--role", "gateway", "--host", "127.0.0.1");
     startNode(1, "--bootstrap", "--groups", String.valueOf(DATA_GROUPS));
-    pool = new NodeAdminPool(List.of(admin(1), admin(2), admin(3)));
+    pool = new NodeAdminPool(List.of(admin(1), admin(2), admin(3)),
+        Channels.tls(new CertsDir(certs).identity(Role.WORKER, 0)));
     startWorker();
     startWorker();
     gateway = JoinflowProcess.start("gateway", dir.resolve("gateway.log"), temporalEnv(), "gateway",
         "--listen", "127.0.0.1:" + (base + 1), "--nodes", admin(1) + "," + admin(2) + "," + admin(3),
-        "--temporal", "env", "--temporal-ui", "http://127.0.0.1:" + (base + 2),
+        "--temporal", "env", "--temporal-ui", "http://127.0.0.1:" + (base + 2), "--certs-dir", certs.toString(),
         "--deadline-seconds", "60",
         // One learner addition at a time, so "mid-addLearner" is a window the test can hit.
         "--fan-out", "1");
     assertThat(gateway.awaitLine("gateway ready", STARTUP)).as(gateway.tail()).isTrue();
-    gatewayChannel = NettyChannelBuilder.forAddress("127.0.0.1", base + 1).usePlaintext().build();
+    gatewayChannel = Channels.tls(new CertsDir(certs).identity(Role.OPERATOR, 0)).channel("127.0.0.1", base + 1);
     for (long id = 2; id <= 3; id++) {
       JoinflowProcess n = startNode(id, "--join", gatewayAddress());
       assertThat(n.awaitLine("node " + id + " ready", JOIN_ANSWER)).as(n.tail()).isTrue();
@@ -138,6 +149,44 @@ class SeparateProcessesIT {
     if (dir != null) {
       DevCluster.deleteRecursively(dir);
     }
+  }
+
+  @Test
+  @Order(0)
+  void shouldRefuseCallersWithoutTheRightCertificate() throws Exception {
+    ManagedChannel plaintext = Channels.plaintext().channel("127.0.0.1", base + 1);
+    ManagedChannel asNode2 = Channels.tls(new CertsDir(certs).identity(Role.NODE, 2)).channel("127.0.0.1", base + 1);
+    try {
+      io.joinflow.proto.v1.JoinRequest join9 = io.joinflow.proto.v1.JoinRequest.newBuilder().setNodeId(9)
+          .setListenAddr("127.0.0.1:" + (base + 90)).setWireVersion(io.joinflow.node.Node.WIRE_VERSION).build();
+      assertThat(refusal(() -> JoinServiceGrpc.newBlockingStub(plaintext).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .join(join9)).getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+      io.grpc.Status wrongNode = refusal(() -> JoinServiceGrpc.newBlockingStub(asNode2)
+          .withDeadlineAfter(10, TimeUnit.SECONDS).join(join9));
+      assertThat(wrongNode.getCode()).isEqualTo(io.grpc.Status.Code.PERMISSION_DENIED);
+      assertThat(wrongNode.getDescription()).contains("node 2 of processes and may ask only about node 2, not node 9");
+      io.grpc.Status operatorJoins = refusal(() -> JoinServiceGrpc.newBlockingStub(gatewayChannel)
+          .withDeadlineAfter(10, TimeUnit.SECONDS).join(join9));
+      assertThat(operatorJoins.getCode()).isEqualTo(io.grpc.Status.Code.PERMISSION_DENIED);
+      assertThat(operatorJoins.getDescription()).contains("JoinService/Join needs a certificate of role node");
+    } finally {
+      plaintext.shutdownNow();
+      asNode2.shutdownNow();
+    }
+    // Refused before any workflow started: the cluster knows nothing of node 9. (The topology
+    // version itself may move: nodes 2 and 3 are still being promoted.)
+    assertThat(view().getNodesList()).noneMatch(n -> n.getNodeId() == 9);
+    assertThat(refusal(() -> JoinServiceGrpc.newBlockingStub(gatewayChannel).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .getJoin(GetJoinRequest.newBuilder().setNodeId(9).build())).getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+  }
+
+  private static io.grpc.Status refusal(Runnable call) {
+    try {
+      call.run();
+    } catch (StatusRuntimeException e) {
+      return e.getStatus();
+    }
+    throw new AssertionError("the call was not refused");
   }
 
   @Test
@@ -253,6 +302,18 @@ class SeparateProcessesIT {
     return "127.0.0.1:" + (base + 10 * id);
   }
 
+  /** Runs {@code joinflow cert ... --certs-dir <certs>} as an operator would. */
+  private static void cert(String... args) {
+    List<String> all = new ArrayList<>(List.of("cert"));
+    all.addAll(List.of(args));
+    all.addAll(List.of("--certs-dir", certs.toString()));
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine cli = Main.commandLine();
+    cli.setOut(new java.io.PrintWriter(new java.io.StringWriter()));
+    cli.setErr(new java.io.PrintWriter(err, true));
+    assertThat(cli.execute(all.toArray(String[]::new))).as(err.toString()).isZero();
+  }
+
   private static String gatewayAddress() {
     return "127.0.0.1:" + (base + 1);
   }
@@ -261,7 +322,10 @@ class SeparateProcessesIT {
 
   private static JoinflowProcess startNode(long id, String... extra) throws Exception {
     List<String> args = new ArrayList<>(List.of("node", "--node-id", String.valueOf(id), "--listen", admin(id),
-        "--data-dir", dir.resolve("node-" + id).toString(), "--insecure"));
+        "--data-dir", dir.resolve("node-" + id).toString(), "--certs-dir", certs.toString()));
+    if (!Files.exists(certs.resolve("node." + id + ".crt"))) {
+      cert("create-node", "--node-id", String.valueOf(id), "--host", "127.0.0.1");
+    }
     args.addAll(List.of(extra));
     nodeArgs.put(id, args.toArray(String[]::new));
     JoinflowProcess p = JoinflowProcess.start("node " + id, dir.resolve("node-" + id + ".log"), Map.of(),
@@ -284,7 +348,8 @@ class SeparateProcessesIT {
   private static void startWorker() throws Exception {
     String name = "worker " + (char) ('A' + workerCount++);
     JoinflowProcess w = JoinflowProcess.start(name, dir.resolve(name.replace(' ', '-') + ".log"), temporalEnv(),
-        "worker", "--nodes", admin(1) + "," + admin(2) + "," + admin(3), "--temporal", "env");
+        "worker", "--nodes", admin(1) + "," + admin(2) + "," + admin(3), "--temporal", "env",
+        "--certs-dir", certs.toString());
     assertThat(w.awaitLine("worker ready", STARTUP)).as(w.tail()).isTrue();
     workers.add(w);
   }
