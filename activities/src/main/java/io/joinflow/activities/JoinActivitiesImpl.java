@@ -454,9 +454,9 @@ public final class JoinActivitiesImpl implements JoinActivities {
         }
       }
     }
-    LOG.info("node {}: caught up in group {} (applied {} of {})", input.nodeId(), input.groupId(),
-        p.getAppliedIndex(), target);
-    return progressStep(input, p.getAppliedIndex(), target);
+    long holds = Math.max(p.getAppliedIndex(), p.getMatchedIndex());
+    LOG.info("node {}: caught up in group {} (holds {} of {})", input.nodeId(), input.groupId(), holds, target);
+    return progressStep(input, holds, target);
   }
 
   private LearnerProgressResponse progress(GroupInput input, long target, Duration wait) {
