@@ -39,6 +39,9 @@ public final class GatewayCommand implements Callable<Integer> {
   @Mixin
   LogOptions logOptions = new LogOptions();
 
+  @Mixin
+  StabilizationOption stabilization = new StabilizationOption();
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
@@ -53,6 +56,9 @@ public final class GatewayCommand implements Callable<Integer> {
       options = service.joinOptions();
       choice = temporalOptions.choose();
       metricsAddress = metricsOptions.address();
+      if (stabilization.invalid() != null) {
+        throw new IllegalArgumentException(stabilization.invalid());
+      }
     } catch (IllegalArgumentException e) {
       err.println("joinflow gateway: " + e.getMessage());
       return 2;
@@ -87,7 +93,7 @@ public final class GatewayCommand implements Callable<Integer> {
     JoinGateway gateway;
     try {
       JoinServiceImpl joins = new JoinServiceImpl(temporal.client(), new PoolClusterViews(pool), options,
-          io.joinflow.workflows.PromoteOptions.defaults(), TemporalChoice.endpoint(temporal));
+          stabilization.promoteOptions(), TemporalChoice.endpoint(temporal));
       if (metrics.enabled()) {
         joins.joinsInFlight().bindTo(metrics.registry());
       }
