@@ -439,7 +439,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
     LearnerProgressResponse p = progress(input, target, settings.progressWait());
     target = p.getTargetIndex();
     while (!p.getCaughtUp()) {
-      ctx.heartbeat(progressStep(input, p.getAppliedIndex(), target));
+      ctx.heartbeat(progressStep(input, holds(p), target));
       long started = System.nanoTime();
       p = progress(input, target, settings.progressWait());
       // A node that does not wait (or an answer that came early without catch-up) must not
@@ -454,9 +454,8 @@ public final class JoinActivitiesImpl implements JoinActivities {
         }
       }
     }
-    long holds = Math.max(p.getAppliedIndex(), p.getMatchedIndex());
-    LOG.info("node {}: caught up in group {} (holds {} of {})", input.nodeId(), input.groupId(), holds, target);
-    return progressStep(input, holds, target);
+    LOG.info("node {}: caught up in group {} (holds {} of {})", input.nodeId(), input.groupId(), holds(p), target);
+    return progressStep(input, holds(p), target);
   }
 
   private LearnerProgressResponse progress(GroupInput input, long target, Duration wait) {
@@ -470,6 +469,11 @@ public final class JoinActivitiesImpl implements JoinActivities {
           + input.groupId());
     }
     return p;
+  }
+
+  /** The highest index the learner's log was seen to hold: applied, or matched in the leader's term. */
+  private static long holds(LearnerProgressResponse p) {
+    return Math.max(p.getAppliedIndex(), p.getMatchedIndex());
   }
 
   private static GroupStep progressStep(GroupInput input, long applied, long target) {
