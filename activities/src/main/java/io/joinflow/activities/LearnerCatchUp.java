@@ -41,7 +41,7 @@ final class LearnerCatchUp {
     LearnerProgressResponse p = progress(input, target, settings.progressWait());
     target = p.getTargetIndex();
     while (!p.getCaughtUp()) {
-      ctx.heartbeat(progressStep(input, p.getAppliedIndex(), target));
+      ctx.heartbeat(progressStep(input, holds(p), target));
       long started = System.nanoTime();
       p = progress(input, target, settings.progressWait());
       // A node that does not wait (or an answer that came early without catch-up) must not
@@ -56,9 +56,9 @@ final class LearnerCatchUp {
         }
       }
     }
-    LOG.info("node {}: caught up in group {} (applied {} of {})", input.nodeId(), input.groupId(),
-        p.getAppliedIndex(), target);
-    return progressStep(input, p.getAppliedIndex(), target);
+    LOG.info("node {}: caught up in group {} (holds {} of {})", input.nodeId(), input.groupId(),
+        holds(p), target);
+    return progressStep(input, holds(p), target);
   }
 
   private LearnerProgressResponse progress(GroupInput input, long target, Duration wait) {
@@ -76,5 +76,10 @@ final class LearnerCatchUp {
 
   private static GroupStep progressStep(GroupInput input, long applied, long target) {
     return new GroupStep(input.groupId(), 0, List.of(), List.of(), false, applied, target);
+  }
+
+  /** The highest index the learner's log was seen to hold: applied, or matched in the leader's term. */
+  private static long holds(LearnerProgressResponse p) {
+    return Math.max(p.getAppliedIndex(), p.getMatchedIndex());
   }
 }

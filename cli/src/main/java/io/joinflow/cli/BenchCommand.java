@@ -110,6 +110,19 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--skip-baselines", description = "Measure the workflow only.")
   boolean skipBaselines;
 
+  @Option(names = "--voters", defaultValue = "1",
+      description = "Voters per group of the cluster the nodes join: nodes 2..N join and are promoted before"
+          + " anything is measured (default: ${DEFAULT-VALUE}, the seed alone).")
+  int voters;
+
+  @Option(names = "--promote",
+      description = "Measure each join until its node votes in every group (JSON: join_and_promote_ms next to"
+          + " join_ms); the baselines promote too, after the same --stabilization-ms.")
+  boolean promote;
+
+  @Mixin
+  StabilizationOption stabilization = new StabilizationOption();
+
   @Mixin
   LogOptions logOptions = new LogOptions();
 
@@ -141,10 +154,10 @@ public final class BenchCommand implements Callable<Integer> {
     }
     List<BenchMode> modes = skipBaselines ? List.of(BenchMode.WORKFLOW) : List.of(BenchMode.values());
     List<BenchPoint> points = new ArrayList<>();
-    groups.forEach(g -> points.add(new BenchPoint(BenchPoint.GROUPS, g, 1)));
-    concurrent.forEach(c -> points.add(new BenchPoint(BenchPoint.CONCURRENT, concurrentGroups, c)));
+    groups.forEach(g -> points.add(new BenchPoint(BenchPoint.GROUPS, g, 1, voters, promote)));
+    concurrent.forEach(c -> points.add(new BenchPoint(BenchPoint.CONCURRENT, concurrentGroups, c, voters, promote)));
     BenchReport.Plan plan = new BenchReport.Plan(List.copyOf(groups), List.copyOf(concurrent), concurrentGroups,
-        reps, warmup, jvmWarmup, fanOut, !skipBaselines);
+        reps, warmup, jvmWarmup, fanOut, !skipBaselines, voters, promote, stabilization.stabilizationMs);
 
     boolean temporary = dataDir == null;
     Path root = temporary ? Files.createTempDirectory("joinflow-bench") : Files.createDirectories(dataDir);
@@ -161,7 +174,8 @@ public final class BenchCommand implements Callable<Integer> {
       say(err, "temporal: " + temporal.mode().label() + " (" + temporal.reason() + "), a fresh one per repetition"
           + (temporal.hint() == null ? "" : "; " + temporal.hint()));
       if (jvmWarmup > 0) {
-        BenchReport.PointResult warm = run(root, JVM_WARMUP_POINT, modes, jvmWarmup, 0, err);
+        BenchReport.PointResult warm = run(root, new BenchPoint(JVM_WARMUP_POINT.series(), JVM_WARMUP_POINT.groups(),
+            JVM_WARMUP_POINT.concurrent(), voters, promote), modes, jvmWarmup, 0, err);
         if (warm.error() != null || !warm.problems().isEmpty()) {
           say(err, "JVM warm-up: " + (warm.error() != null ? warm.error() : warm.problems().get(0))
               + " (not measured; the points follow)");
@@ -221,9 +235,15 @@ public final class BenchCommand implements Callable<Integer> {
     if (reps < 1 || warmup < 0 || jvmWarmup < 0) {
       return "--reps must be at least 1, --warmup and --jvm-warmup at least 0";
     }
+    if (voters < 1 || voters > 7) {
+      return "--voters must be 1..7, not " + voters;
+    }
+    if (stabilization.invalid() != null) {
+      return stabilization.invalid();
+    }
     // Every repetition of every mode joins fresh nodes with fresh ids (node i on BASE+10i).
     int widest = Math.max(1, concurrent.stream().mapToInt(Integer::intValue).max().orElse(1));
-    long lastId = 1L + Math.max((long) (warmup + reps) * widest, jvmWarmup)
+    long lastId = voters + Math.max((long) (warmup + reps) * widest, jvmWarmup)
         * (skipBaselines ? 1 : BenchMode.values().length);
     if (portBase < 1024 || portBase + 10 * lastId + 1 > 65_535) {
       return "--port-base " + portBase + " leaves no room for " + (lastId - 1) + " joining nodes (node i listens on "
@@ -247,9 +267,11 @@ public final class BenchCommand implements Callable<Integer> {
     modes.forEach(m -> samples.put(m, new Samples()));
     List<String> problems = new ArrayList<>();
     String error = null;
-    AtomicLong ids = new AtomicLong(2);
+    // The cluster's own nodes are 1..voters; the joining nodes come after them.
+    AtomicLong ids = new AtomicLong(point.voters() + 1L);
     double loadBefore = loadAverage();
-    say(err, point.label() + ": a fresh cluster for each of " + (warmup + reps) + " repetitions (1 seed, "
+    say(err, point.label() + ": a fresh cluster for each of " + (warmup + reps) + " repetitions ("
+        + point.voters() + " voter" + (point.voters() == 1 ? ", the seed, " : "s, ")
         + point.groups() + " data groups, election " + point.raft().electionMin().toMillis() + "-"
         + point.raft().electionMax().toMillis() + " ms; load average " + String.format("%.2f", loadBefore) + ")");
     try {
@@ -258,14 +280,17 @@ public final class BenchCommand implements Callable<Integer> {
         List<BenchMode> order = new ArrayList<>(modes);
         Collections.rotate(order, -(round - warmup));
         Path roundDir = dir.resolve("round-" + round);
-        DevCluster.Settings settings = new DevCluster.Settings(1, point.groups(), portBase, roundDir,
-            new JoinOptions(JoinOptions.DEFAULT_DEADLINE_MILLIS, fanOut), point.raft(), HELD_PROMOTION)
+        DevCluster.Settings settings = new DevCluster.Settings(point.voters(), point.groups(), portBase, roundDir,
+            new JoinOptions(JoinOptions.DEFAULT_DEADLINE_MILLIS, fanOut), point.raft(),
+            point.promote() ? stabilization.promoteOptions() : HELD_PROMOTION)
             .withTemporal(temporal, false);
         StringBuilder line = new StringBuilder(point.label()).append(measured
             ? ": rep " + (round - warmup + 1) + "/" + reps : ": warm-up " + (round + 1) + "/" + warmup);
         try (DevCluster cluster = DevCluster.start(settings, l -> { });
-             BenchJoins joins = new BenchJoins(cluster, settings, ids::getAndIncrement)) {
+             BenchJoins joins = new BenchJoins(cluster, settings, ids::getAndIncrement, point.promote(),
+                 stabilization.stabilizationMs)) {
           temporalSeen = cluster.temporal().describe();
+          joins.promoteClusterNodes(!point.promote());
           for (BenchMode mode : order) {
             List<Node> nodes = joins.startNodes(point.concurrent());
             BenchJoins.Outcome outcome;
@@ -303,6 +328,7 @@ public final class BenchCommand implements Callable<Integer> {
   private static final class Samples {
     private final List<Double> batchMs = new ArrayList<>();
     private final List<Double> joinMs = new ArrayList<>();
+    private final List<Double> joinAndPromoteMs = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
     private final List<JoinTimeline> timelines = new ArrayList<>();
     private final Map<String, List<Double>> callMs = new LinkedHashMap<>();
@@ -315,6 +341,7 @@ public final class BenchCommand implements Callable<Integer> {
         batchMs.add(o.totalMs());
       }
       joinMs.addAll(o.joinMs());
+      joinAndPromoteMs.addAll(o.joinAndPromoteMs());
       failures.addAll(o.failures());
       timelines.addAll(o.timelines());
       o.callMs().forEach((call, ms) -> callMs.computeIfAbsent(call, k -> new ArrayList<>()).addAll(ms));
@@ -327,7 +354,8 @@ public final class BenchCommand implements Callable<Integer> {
     BenchReport.ModeResult result() {
       Map<String, LatencyStats> calls = new LinkedHashMap<>();
       callMs.forEach((call, ms) -> calls.put(call, LatencyStats.of(ms)));
-      return new BenchReport.ModeResult(LatencyStats.of(batchMs), LatencyStats.of(joinMs), List.copyOf(failures),
+      return new BenchReport.ModeResult(LatencyStats.of(batchMs), LatencyStats.of(joinMs),
+          LatencyStats.of(joinAndPromoteMs), List.copyOf(failures),
           BenchReport.medianSteps(timelines),
           LatencyStats.of(timelines.stream().map(t -> (double) t.totalMs()).toList()), calls,
           LatencyStats.of(cpuBusy).median(), LatencyStats.of(historyEvents).max());

@@ -10,6 +10,7 @@ import io.joinflow.proto.v1.Batch;
 import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.RemoveNode;
+import io.joinflow.workflows.PromoteResult;
 import io.joinflow.workflows.PromoteWorkflow;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowNotFoundException;
@@ -38,10 +39,11 @@ import org.apache.ratis.protocol.RaftPeer;
 
 /**
  * Joins fresh empty nodes into one running {@link DevCluster} in each {@link BenchMode}, and
- * takes them out again afterwards, so every mode meets the same cluster: the seed as the only
- * voter of every group, no learners, the same topology.
+ * takes them out again afterwards, so every mode meets the same cluster: the cluster's nodes
+ * (the seed, and with {@code --voters} nodes 2..N, promoted first) as the voters of every group,
+ * no learners, the same topology.
  *
- * <p>Nodes get ids from 2 up on the cluster's port scheme (node i on base+10i). An id is never
+ * <p>Nodes get ids after the cluster's own on the cluster's port scheme (node i on base+10i). An id is never
  * used twice: a retired node's Ratis peer id may still sit in a leader's caches, and a port may
  * still be held by a node that is closing. The baselines drive the seed's membership parts ({@link io.joinflow.node.membership.ConfChanges})
  * directly, which serialises changes per group on the seed, as it does for the NodeAdmin calls
@@ -56,6 +58,8 @@ final class BenchJoins implements AutoCloseable {
   private final Node seed;
   private final ExecutorService chores;
   private final LongSupplier ids;
+  private final boolean promote;
+  private final long stabilizationMs;
 
   /**
    * The result of one batch of simultaneous joins.
@@ -66,8 +70,9 @@ final class BenchJoins implements AutoCloseable {
    *     (0..1; NaN where the JVM cannot tell): near 1, the batch was bound by the CPU
    * @param historyEvents per workflow join, the events in its history (Temporal allows 51,200)
    */
-  record Outcome(double totalMs, List<Double> joinMs, List<String> failures, List<JoinTimeline> timelines,
-                 Map<String, List<Double>> callMs, double cpuBusy, List<Integer> historyEvents) {
+  record Outcome(double totalMs, List<Double> joinMs, List<Double> joinAndPromoteMs, List<String> failures,
+                 List<JoinTimeline> timelines, Map<String, List<Double>> callMs, double cpuBusy,
+                 List<Integer> historyEvents) {
     boolean succeeded() {
       return failures.isEmpty();
     }
@@ -75,6 +80,9 @@ final class BenchJoins implements AutoCloseable {
 
   static final String ADD_LEARNER = "addLearner";
   static final String AWAIT_CAUGHT_UP = "awaitCaughtUp";
+  static final String PROMOTE = "promote";
+  /** How long a measured promotion may take to end (its catch-up deadline is 2 minutes). */
+  private static final Duration PROMOTE_TIMEOUT = Duration.ofMinutes(3);
   /** The workflow's activity names for the same two per-group calls. */
   private static final Map<String, String> ACTIVITY_CALLS = Map.of("addLearner", ADD_LEARNER,
       "awaitLearner", AWAIT_CAUGHT_UP);
@@ -83,12 +91,19 @@ final class BenchJoins implements AutoCloseable {
 
   /**
    * @param settings the settings the cluster was started with
-   * @param ids node ids for the joining nodes: from 2 up, never one twice on the same ports
+   * @param ids node ids for the joining nodes: above the cluster's own nodes, never one twice on
+   *     the same ports
+   * @param promote whether a join is measured until its node votes in every group
+   * @param stabilizationMs the window the baselines wait before promoting, as the workflow's
+   *     promotion does (the cluster's promotion options hold the workflow's)
    */
-  BenchJoins(DevCluster cluster, DevCluster.Settings settings, LongSupplier ids) {
+  BenchJoins(DevCluster cluster, DevCluster.Settings settings, LongSupplier ids, boolean promote,
+             long stabilizationMs) {
     this.cluster = cluster;
     this.settings = settings;
     this.ids = ids;
+    this.promote = promote;
+    this.stabilizationMs = stabilizationMs;
     this.seed = cluster.nodes().get(0);
     this.chores = Executors.newFixedThreadPool(8, daemon("bench-chores"));
   }
@@ -137,15 +152,21 @@ final class BenchJoins implements AutoCloseable {
         running.add(runners.submit(() -> {
           go.await();
           long start = System.nanoTime();
+          long joined = start;
           try {
             JoinResponse response = joinOne(mode, node);
-            long end = System.nanoTime();
+            joined = System.nanoTime();
             if (response != null && !response.getSuccess()) {
-              return new Timed(node, start, end, response, "node " + node.nodeId() + ": " + response.getError());
+              return new Timed(node, start, joined, joined, response, "node " + node.nodeId() + ": "
+                  + response.getError());
             }
-            return new Timed(node, start, end, response, null);
+            if (promote) {
+              promoteOne(mode, node);
+            }
+            return new Timed(node, start, joined, System.nanoTime(), response, null);
           } catch (Exception e) {
-            return new Timed(node, start, System.nanoTime(), null, "node " + node.nodeId() + ": " + describe(e));
+            return new Timed(node, start, joined, System.nanoTime(), null, "node " + node.nodeId() + ": "
+                + describe(e));
           }
         }));
       }
@@ -154,6 +175,7 @@ final class BenchJoins implements AutoCloseable {
       go.countDown();
       long last = t0;
       List<Double> joinMs = new ArrayList<>();
+      List<Double> joinAndPromoteMs = new ArrayList<>();
       List<String> failures = new ArrayList<>();
       List<Timed> done = new ArrayList<>();
       for (Future<Timed> f : running) {
@@ -166,7 +188,10 @@ final class BenchJoins implements AutoCloseable {
         }
         last = Math.max(last, t.end());
         if (t.failure() == null) {
-          joinMs.add(millis(t.end() - t.start()));
+          joinMs.add(millis(t.joined() - t.start()));
+          if (promote) {
+            joinAndPromoteMs.add(millis(t.end() - t.start()));
+          }
           done.add(t);
         } else {
           failures.add(t.failure());
@@ -186,13 +211,97 @@ final class BenchJoins implements AutoCloseable {
           }
         }
       }
-      return new Outcome(millis(last - t0), joinMs, failures, timelines, callMs, cpuBusy, historyEvents);
+      return new Outcome(millis(last - t0), joinMs, joinAndPromoteMs, failures, timelines, callMs, cpuBusy,
+          historyEvents);
     } finally {
       runners.shutdownNow();
     }
   }
 
-  private record Timed(Node node, long start, long end, JoinResponse response, String failure) {}
+  /** One join: started, joined (learner everywhere), ended (a voter everywhere, with --promote). */
+  private record Timed(Node node, long start, long joined, long end, JoinResponse response, String failure) {}
+
+  /**
+   * Makes a joined node a voter in every group. The workflow's promotion was started by the
+   * gateway when the join succeeded: this waits for it to end. The baselines wait the same
+   * stabilization window, then promote through the seed's membership parts: every group at once
+   * (direct) or one after another (sequential).
+   */
+  private void promoteOne(BenchMode mode, Node node) throws Exception {
+    switch (mode) {
+      case WORKFLOW -> awaitPromotion(node);
+      case DIRECT -> {
+        Thread.sleep(stabilizationMs);
+        ExecutorService groups = Executors.newFixedThreadPool(settings.dataGroups() + 1,
+            daemon("bench-promote-" + node.nodeId()));
+        try {
+          List<Future<Void>> perGroup = new ArrayList<>();
+          for (int g = 0; g <= settings.dataGroups(); g++) {
+            int group = g;
+            perGroup.add(groups.submit(() -> {
+              promoteIn(node, group);
+              return null;
+            }));
+          }
+          for (Future<Void> f : perGroup) {
+            try {
+              f.get();
+            } catch (ExecutionException e) {
+              throw e.getCause() instanceof Exception c ? c : e;
+            }
+          }
+        } finally {
+          groups.shutdownNow();
+        }
+      }
+      case SEQUENTIAL -> {
+        Thread.sleep(stabilizationMs);
+        for (int g = 0; g <= settings.dataGroups(); g++) {
+          promoteIn(node, g);
+        }
+      }
+    }
+  }
+
+  private void promoteIn(Node node, int group) throws IOException {
+    long start = System.nanoTime();
+    seed.membership().changes().promote(seed.groupId(group), node.self().getId(), candidates(group), 0);
+    record(PROMOTE, start);
+  }
+
+  /** Waits for the node's promotion workflow to end, and fails unless it made the node a voter everywhere. */
+  private void awaitPromotion(Node node) throws Exception {
+    String id = PromoteWorkflow.workflowId(seed.identity().clusterId(), node.nodeId());
+    PromoteResult result = cluster.temporal().client().newUntypedWorkflowStub(id)
+        .getResult(PROMOTE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS, PromoteResult.class);
+    if (!result.success()) {
+      throw new IllegalStateException("promotion " + id + " failed: " + result.error());
+    }
+  }
+
+  /**
+   * Makes the cluster's own nodes 2..N voters of every group, so the measured joins meet groups
+   * of N voters. Their promotions were started by their joins: with the benchmark's held window
+   * they are ended and the nodes promoted here, through the seed; otherwise they are awaited.
+   *
+   * @param held whether the cluster's promotions hold their window (the joins are measured
+   *     without promotion)
+   */
+  void promoteClusterNodes(boolean held) throws Exception {
+    List<Node> others = cluster.nodes().subList(1, cluster.nodes().size());
+    if (held) {
+      stopPromotions(others);
+    }
+    for (Node node : others) {
+      if (held) {
+        for (int g = 0; g <= settings.dataGroups(); g++) {
+          seed.membership().changes().promote(seed.groupId(g), node.self().getId(), candidates(g), 0);
+        }
+      } else {
+        awaitPromotion(node);
+      }
+    }
+  }
 
   /** @return the gateway's answer for a workflow join, null for a baseline */
   private JoinResponse joinOne(BenchMode mode, Node node) throws Exception {

@@ -33,9 +33,17 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
    *
    * @param jvmWarmup unmeasured repetitions of a one-join, 8-group point before the first point
    * @param fanOut learner additions one workflow join makes at once (the direct baseline has no bound)
+   * @param voters voters per group of the clusters the nodes join
+   * @param promote whether joins are measured until their node votes in every group
+   * @param stabilizationMs the promotions' stabilization window (with {@code promote})
    */
   record Plan(List<Integer> groups, List<Integer> concurrent, int concurrentGroups, int reps, int warmup,
-              int jvmWarmup, int fanOut, boolean baselines) {}
+              int jvmWarmup, int fanOut, boolean baselines, int voters, boolean promote, long stabilizationMs) {
+    Plan(List<Integer> groups, List<Integer> concurrent, int concurrentGroups, int reps, int warmup, int jvmWarmup,
+         int fanOut, boolean baselines) {
+      this(groups, concurrent, concurrentGroups, reps, warmup, jvmWarmup, fanOut, baselines, 1, false, 0);
+    }
+  }
 
   /**
    * One mode at one point.
@@ -43,6 +51,8 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
    * @param batchMs per repetition in which every join succeeded: from the common start to the
    *     end of the last join (for a single join, that join's time)
    * @param joinMs every successful join, from its own start to its end
+   * @param joinAndPromoteMs with {@code --promote}, every successful join from its own start
+   *     until its node votes in every group (empty otherwise)
    * @param failures one line per failed join or repetition
    * @param stepsMs workflow only: per activity type, the median wall time from its first start
    *     to its last end, read from the joins' histories
@@ -54,7 +64,8 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
    *     while the joins ran (0..1, NaN when unknown)
    * @param maxHistoryEvents workflow only: the longest join history, in events (NaN otherwise)
    */
-  record ModeResult(LatencyStats batchMs, LatencyStats joinMs, List<String> failures, Map<String, Double> stepsMs,
+  record ModeResult(LatencyStats batchMs, LatencyStats joinMs, LatencyStats joinAndPromoteMs, List<String> failures,
+                    Map<String, Double> stepsMs,
                     LatencyStats historyMs, Map<String, LatencyStats> callsMs, double cpuBusy,
                     double maxHistoryEvents) {}
 
@@ -150,8 +161,11 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
   String table() {
     StringBuilder b = new StringBuilder();
     b.append(String.format("join latency in ms, median / p95 / max over %d repetition%s"
-        + " (concurrent points: until all joins ended); LOAD: load average when the point began%n",
-        plan.reps(), plan.reps() == 1 ? "" : "s"));
+        + " (concurrent points: until all joins ended)%s; %d voter%s per group; LOAD: load average when the"
+        + " point began%n",
+        plan.reps(), plan.reps() == 1 ? "" : "s", plan.promote()
+            ? "; +p: until the node votes in every group, " + plan.stabilizationMs() + " ms stabilization window"
+            : "", plan.voters(), plan.voters() == 1 ? "" : "s"));
     b.append(String.format("%-18s %-21s %-21s %-21s %9s %9s %5s%n", "POINT", "WORKFLOW", "DIRECT", "SEQUENTIAL",
         "WF/DIRECT", "WF/SEQ", "LOAD"));
     for (PointResult p : points) {
@@ -252,13 +266,15 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
     plan.groups().forEach(pl.putArray("groups")::add);
     plan.concurrent().forEach(pl.putArray("concurrent")::add);
     pl.put("concurrent_groups", plan.concurrentGroups()).put("reps", plan.reps()).put("warmup", plan.warmup())
-        .put("jvm_warmup", plan.jvmWarmup()).put("fan_out", plan.fanOut()).put("baselines", plan.baselines());
+        .put("jvm_warmup", plan.jvmWarmup()).put("fan_out", plan.fanOut()).put("baselines", plan.baselines())
+        .put("voters", plan.voters()).put("promote", plan.promote()).put("stabilization_ms", plan.stabilizationMs());
     o.put("all_joins_succeeded", allJoinsSucceeded());
     ArrayNode ps = o.putArray("points");
     for (PointResult p : points) {
       ObjectNode pn = ps.addObject();
       pn.put("label", p.point().label()).put("series", p.point().series()).put("groups", p.point().groups())
-          .put("concurrent", p.point().concurrent());
+          .put("concurrent", p.point().concurrent()).put("voters", p.point().voters())
+          .put("promote", p.point().promote());
       pn.putArray("election_timeout_ms").add(p.raft().electionMin().toMillis()).add(p.raft().electionMax().toMillis());
       if (p.error() != null) {
         pn.put("error", p.error());
@@ -270,6 +286,9 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
         ObjectNode mn = modes.putObject(mode.label());
         stats(mn.putObject("batch_ms"), r.batchMs());
         stats(mn.putObject("join_ms"), r.joinMs());
+        if (p.point().promote()) {
+          stats(mn.putObject("join_and_promote_ms"), r.joinAndPromoteMs());
+        }
         r.failures().forEach(mn.putArray("failures")::add);
         number(mn, "cpu_busy", r.cpuBusy());
         ObjectNode calls = mn.putObject("per_group_call_ms");

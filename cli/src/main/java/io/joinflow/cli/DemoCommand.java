@@ -68,6 +68,9 @@ public final class DemoCommand implements Callable<Integer> {
           + " Waits for nodes 2 and 3 to vote in every group first, so the cluster survives the crash.")
   String crashDuring;
 
+  @Mixin
+  StabilizationOption stabilization = new StabilizationOption();
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -88,6 +91,9 @@ public final class DemoCommand implements Callable<Integer> {
     TemporalChoice temporal;
     try {
       temporal = temporalOptions.choose();
+      if (stabilization.invalid() != null) {
+        throw new IllegalArgumentException(stabilization.invalid());
+      }
     } catch (IllegalArgumentException e) {
       err.println("joinflow demo: " + e.getMessage());
       return 2;
@@ -125,7 +131,7 @@ public final class DemoCommand implements Callable<Integer> {
     DevCluster startedCluster;
     try {
       startedCluster = DevCluster.start(new DevCluster.Settings(3, groups, portBase, dir, JoinOptions.defaults())
-          .withTemporal(temporal, true), line -> DemoProgress.say(out, t0, line), interceptors);
+          .withPromoteOptions(stabilization.promoteOptions()).withTemporal(temporal, true), line -> DemoProgress.say(out, t0, line), interceptors);
     } catch (Exception e) {
       err.println("joinflow demo: cannot start the cluster: " + e.getMessage());
       return 1;
@@ -201,12 +207,15 @@ public final class DemoCommand implements Callable<Integer> {
       if (promotion != null) {
         out.println(promoted
             ? "node 4 became a voter of " + voterGroups + "/" + view.getGroupsCount() + " groups " + promoteMs
-                + " ms later (" + promotion.getWorkflowId() + ")"
+                + " ms later: " + stabilization.stabilizationMs + " ms stabilization window (--stabilization-ms), "
+                + Math.max(0, promoteMs - stabilization.stabilizationMs) + " ms of work ("
+                + promotion.getWorkflowId() + ")"
             : "node 4 was not promoted everywhere: " + (promotion.getOutcome().isEmpty()
                 ? "still " + promotion.getPhase() : promotion.getOutcome()));
       }
       if (json) {
-        out.println(DemoSummary.summary(response, view, joinMs, timeline, promotion, promoteMs, crash, cluster.temporal(),
+        out.println(DemoSummary.summary(response, view, joinMs, timeline, promotion, promoteMs,
+            stabilization.stabilizationMs, crash, cluster.temporal(),
             log.file().orElse(null)));
       }
       out.flush();

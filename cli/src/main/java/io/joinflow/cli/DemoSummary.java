@@ -16,7 +16,8 @@ final class DemoSummary {
   private DemoSummary() {}
 
   static String summary(JoinResponse r, ClusterView view, long joinMs, JoinTimeline timeline,
-                                PromotionProgress promotion, long promoteMs, DemoCrash.LeaderCrash crash,
+                                PromotionProgress promotion, long promoteMs, long stabilizationMs,
+                                DemoCrash.LeaderCrash crash,
                                 io.joinflow.worker.TemporalConnection temporal, Path logFile) throws Exception {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode o = mapper.createObjectNode();
@@ -53,6 +54,9 @@ final class DemoSummary {
       }
       o.put("promote_phase", promotion.getPhase());
       o.put("promote_ms", promoteMs);
+      // The window is waited, not worked: reported apart so the work can be read on its own.
+      o.put("stabilization_ms", stabilizationMs);
+      o.put("promote_work_ms", Math.max(0, promoteMs - stabilizationMs));
     }
     JoinTimeline.Span dominant = timeline.dominant();
     if (dominant != null) {

@@ -79,6 +79,9 @@ public final class DevCommand implements Callable<Integer> {
   @Mixin
   LogOptions logOptions = new LogOptions();
 
+  @Mixin
+  StabilizationOption stabilization = new StabilizationOption();
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -92,6 +95,9 @@ public final class DevCommand implements Callable<Integer> {
     try {
       temporal = temporalOptions.choose();
       metrics = metricsAddress();
+      if (stabilization.invalid() != null) {
+        throw new IllegalArgumentException(stabilization.invalid());
+      }
     } catch (IllegalArgumentException e) {
       err.println("joinflow dev: " + e.getMessage());
       return 2;
@@ -108,7 +114,7 @@ public final class DevCommand implements Callable<Integer> {
     DevCluster cluster;
     try {
       cluster = DevCluster.start(new DevCluster.Settings(nodes, groups, portBase, dir, JoinOptions.defaults())
-              .withTemporal(temporal, true).withMetrics(metrics),
+              .withPromoteOptions(stabilization.promoteOptions()).withTemporal(temporal, true).withMetrics(metrics),
           line -> {
             story.println(line);
             story.flush();

@@ -42,6 +42,9 @@ public final class GatewayCommand implements Callable<Integer> {
   @Mixin
   SecurityOptions security = new SecurityOptions();
 
+  @Mixin
+  StabilizationOption stabilization = new StabilizationOption();
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
@@ -58,6 +61,9 @@ public final class GatewayCommand implements Callable<Integer> {
       choice = temporalOptions.choose();
       metricsAddress = metricsOptions.address();
       transport = security.channels(io.joinflow.security.Role.GATEWAY, 0, true);
+      if (stabilization.invalid() != null) {
+        throw new IllegalArgumentException(stabilization.invalid());
+      }
     } catch (IllegalArgumentException e) {
       err.println("joinflow gateway: " + e.getMessage());
       return 2;
@@ -96,7 +102,7 @@ public final class GatewayCommand implements Callable<Integer> {
     JoinGateway gateway;
     try {
       JoinServiceImpl joins = new JoinServiceImpl(temporal.client(), new PoolClusterViews(pool), options,
-          io.joinflow.workflows.PromoteOptions.defaults(), TemporalChoice.endpoint(temporal));
+          stabilization.promoteOptions(), TemporalChoice.endpoint(temporal));
       if (metrics.enabled()) {
         joins.joinsInFlight().bindTo(metrics.registry());
       }

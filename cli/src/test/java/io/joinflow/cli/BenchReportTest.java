@@ -27,7 +27,8 @@ class BenchReportTest {
   }
 
   private static BenchReport.ModeResult mode(double ms) {
-    return new BenchReport.ModeResult(LatencyStats.of(List.of(ms)), LatencyStats.of(List.of(ms)), List.of(),
+    return new BenchReport.ModeResult(LatencyStats.of(List.of(ms)), LatencyStats.of(List.of(ms)), LatencyStats.EMPTY,
+        List.of(),
         Map.of(), LatencyStats.EMPTY, Map.of(BenchJoins.ADD_LEARNER, LatencyStats.of(List.of(ms / 10)),
             BenchJoins.AWAIT_CAUGHT_UP, LatencyStats.of(List.of(ms / 5))), 0.5, Double.NaN);
   }

@@ -12,6 +12,7 @@ import io.joinflow.node.group0.Group0Client;
 import io.joinflow.node.local.GroupDivisions;
 import io.joinflow.node.local.LocalIdentity;
 import io.joinflow.node.local.PeerDirectory;
+import io.joinflow.node.membership.LeaderMatchIndex;
 import io.joinflow.node.membership.Membership;
 import io.joinflow.node.raft.ClusterIds;
 import io.joinflow.node.raft.DataStateMachine;
@@ -69,7 +70,7 @@ public final class Node implements AutoCloseable {
   private final Membership membership;
   private final TopologyInbox inbox;
   private volatile MetadataStateMachine metadataMachine;
-  private RaftServer raftServer;
+  private volatile RaftServer raftServer;
   private GroupDivisions divisions;
   private PeerDirectory peers;
   private Group0Client group0;
@@ -90,7 +91,8 @@ public final class Node implements AutoCloseable {
     this.groupReads = pool(t.groupReadThreads(), "group-read-" + id);
     this.hostingCalls = pool(t.hostingThreads(), "hosting-" + id);
     this.waits = Executors.newScheduledThreadPool(t.waitThreads(), daemon("waits-" + id));
-    this.membership = Membership.create(clients, t.membership(), waits, hostingCalls);
+    this.membership = Membership.create(clients, new LeaderMatchIndex(() -> raftServer), t.membership(), waits,
+        hostingCalls);
     this.inbox = new TopologyInbox(this.identity, catalog);
   }
 

@@ -38,8 +38,9 @@ public interface JoinActivities {
   GroupStep addLearner(GroupInput input);
 
   /**
-   * Waits until the learner applied the leader's commit index taken when waiting began.
-   * Heartbeats while it waits.
+   * Waits until the learner's log holds the leader's commit index taken when waiting began, as
+   * the leader's match index for it shows (or, where the leader is not at hand, the learner's
+   * own last entry in the leader's term). Heartbeats while it waits.
    */
   @ActivityMethod(name = "awaitLearner")
   GroupStep awaitLearner(GroupInput input);
@@ -77,7 +78,8 @@ public interface JoinActivities {
    * A group's membership after a step.
    *
    * @param changed whether this call changed the configuration
-   * @param appliedIndex the learner's applied index (await only)
+   * @param appliedIndex the highest index the learner's log was seen to hold: applied, or
+   *     matched in the leader's term (await only)
    * @param targetIndex the index it had to reach (await only)
    */
   record GroupStep(int groupId, long leader, List<Long> voters, List<Long> learners, boolean changed,

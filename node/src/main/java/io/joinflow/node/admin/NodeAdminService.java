@@ -361,7 +361,8 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   private static LearnerProgressResponse progressResponse(LearnerWatch.Progress p) {
     return LearnerProgressResponse.newBuilder()
         .setInConf(p.inConf()).setIsLearner(p.learner()).setIsVoter(p.voter())
-        .setAppliedIndex(p.applied()).setTargetIndex(p.target()).setCaughtUp(p.caughtUp())
+        .setAppliedIndex(p.applied()).setMatchedIndex(p.matched()).setTargetIndex(p.target())
+        .setCaughtUp(p.caughtUp())
         .build();
   }
 

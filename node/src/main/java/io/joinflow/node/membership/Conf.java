@@ -9,10 +9,10 @@ import org.apache.ratis.protocol.RaftPeerId;
 /**
  * A group's configuration as its leader sees it: voters, listeners (joinflow's learners),
  * whether a change is in flight (an old configuration is still part of it), the leader's
- * commit index and the commit indexes the leader knows of each member.
+ * commit index, the commit indexes the leader knows of each member and the leader's term.
  */
 public record Conf(RaftPeer leader, List<RaftPeer> voters, List<RaftPeer> listeners,
-                   boolean changing, long leaderCommitIndex, List<CommitInfoProto> commitInfos) {
+                   boolean changing, long leaderCommitIndex, List<CommitInfoProto> commitInfos, long leaderTerm) {
   public boolean isVoter(RaftPeerId id) {
     return voters.stream().anyMatch(p -> p.getId().equals(id));
   }
@@ -24,7 +24,7 @@ public record Conf(RaftPeer leader, List<RaftPeer> voters, List<RaftPeer> listen
   /** This conf after a committed change to {@code newVoters} and {@code newListeners}. */
   public Conf withMembers(List<RaftPeer> newVoters, List<RaftPeer> newListeners) {
     return new Conf(leader, List.copyOf(newVoters), List.copyOf(newListeners), false, leaderCommitIndex,
-        commitInfos);
+        commitInfos, leaderTerm);
   }
 
   public List<Long> voterIds() {

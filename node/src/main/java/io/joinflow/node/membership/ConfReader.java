@@ -93,7 +93,7 @@ public final class ConfReader {
     return new Conf(leader, ProtoUtils.toRaftPeers(c.getPeersList()),
         ProtoUtils.toRaftPeers(c.getListenersList()),
         c.getOldPeersCount() > 0 || c.getOldListenersCount() > 0, commit,
-        List.copyOf(info.getCommitInfos()));
+        List.copyOf(info.getCommitInfos()), info.getRoleInfoProto().getLeaderInfo().getTerm());
   }
 
   /**

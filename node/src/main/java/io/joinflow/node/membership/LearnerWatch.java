@@ -6,38 +6,64 @@ import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.apache.ratis.proto.RaftProtos.LogInfoProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 
 /**
- * Every wait on a member's own division: a learner catching up (it applied the index the wait
- * started from) and a promoted node taking up its vote. A wait reads the configuration and the
- * target once, then asks only the member, every {@link MembershipSettings#progressCheck()}, from
- * a shared scheduler: a waiting call holds no thread.
+ * Every wait on a member's own division: a learner catching up and a promoted node taking up
+ * its vote. A wait reads the configuration and the target once, then checks again every
+ * {@link MembershipSettings#progressCheck()}, from a shared scheduler: a waiting call holds no
+ * thread.
+ *
+ * <p>A learner has caught up once its log holds every entry up to the target (the leader's
+ * commit index when the wait began, or the index of the configuration entry that added it),
+ * judged as the leader judges it: the leader's match index for the learner, read in process
+ * where this node hosts the group's leader ({@link LeaderMatchIndex}). Elsewhere the learner's
+ * own last log entry stands in for it, counted only when that entry has the leader's current
+ * term: by Raft's log matching, the learner's log then equals the leader's up to that entry.
+ * Either is known one round trip after the leader sent the entries. The learner's applied index
+ * (what the wait judged before) lags one AppendEntries more: the learner learns the commit index
+ * only from the leader's next message, which for an idle group is a heartbeat, half the minimum
+ * election timeout. A learner whose log holds the committed entries can be promoted without
+ * stalling its group: as a voter it acknowledges the next entry at once, as etcd's promotion
+ * rule (learner match at least 90% of the leader's) and Ratis' staging (match within the
+ * catch-up gap and past the configuration entry) assume too.
  */
 public final class LearnerWatch {
+  private static final long FIRST_RECHECK_MICROS = 2_000;
   private final ConfReader confs;
+  private final LeaderMatchIndex leaderMatch;
   private final ScheduledExecutorService scheduler;
   private final MembershipSettings settings;
 
-  public LearnerWatch(ConfReader confs, ScheduledExecutorService scheduler, MembershipSettings settings) {
+  public LearnerWatch(ConfReader confs, LeaderMatchIndex leaderMatch, ScheduledExecutorService scheduler,
+                      MembershipSettings settings) {
     this.confs = confs;
+    this.leaderMatch = leaderMatch;
     this.scheduler = scheduler;
     this.settings = settings;
   }
 
-  /** A learner's progress against a target index. */
-  public record Progress(boolean inConf, boolean learner, boolean voter, long applied, long target) {
+  /**
+   * A learner's progress against a target index.
+   *
+   * @param applied the index the node's state machine applied, as last asked of the node
+   * @param matched the last index the node's log holds in the leader's term: the leader's match
+   *     index for it, or the node's own last entry when this node does not host the leader
+   */
+  public record Progress(boolean inConf, boolean learner, boolean voter, long applied, long matched, long target) {
     public boolean caughtUp() {
-      return inConf && applied >= target;
+      return inConf && Math.max(applied, matched) >= target;
     }
   }
 
@@ -46,17 +72,19 @@ public final class LearnerWatch {
    *
    * @param progress the progress now
    * @param learner the peer to ask for its applied index (null when it is in no configuration)
+   * @param leaderTerm the leader's term when the wait began: a log entry of another term does
+   *     not count as matched
    */
-  public record ProgressWatch(Progress progress, RaftPeer learner) {
-    /** The same watch with the learner's newer applied index. */
-    public ProgressWatch applied(long applied) {
+  public record ProgressWatch(Progress progress, RaftPeer learner, long leaderTerm) {
+    ProgressWatch with(long applied, long matched) {
       Progress p = progress;
-      return new ProgressWatch(new Progress(p.inConf(), p.learner(), p.voter(), applied, p.target()), learner);
+      return new ProgressWatch(new Progress(p.inConf(), p.learner(), p.voter(), Math.max(p.applied(), applied),
+          Math.max(p.matched(), matched), p.target()), learner, leaderTerm);
     }
   }
 
   /**
-   * Reads the group's configuration and, if {@code node} is in it, its applied index.
+   * Reads the group's configuration and, if {@code node} is in it, how far its log got.
    *
    * @param targetIndex the index to catch up to; 0 = the leader's commit index now
    */
@@ -67,14 +95,26 @@ public final class LearnerWatch {
     boolean voter = conf.isVoter(node.getId());
     long target = targetIndex > 0 ? targetIndex : conf.leaderCommitIndex();
     if (!learner && !voter) {
-      return new ProgressWatch(new Progress(false, false, false, 0, target), null);
+      return new ProgressWatch(new Progress(false, false, false, 0, 0, target), null, conf.leaderTerm());
     }
     RaftPeer addressed = Objects.requireNonNullElse(
         conf.listeners().stream().filter(p -> p.getId().equals(node.getId())).findFirst()
             .orElse(conf.voters().stream().filter(p -> p.getId().equals(node.getId())).findFirst().orElse(null)),
         node);
-    return new ProgressWatch(new Progress(true, learner, voter, confs.appliedIndex(groupId, addressed), target),
-        addressed);
+    ProgressWatch initial = new ProgressWatch(new Progress(true, learner, voter, 0, 0, target), addressed,
+        conf.leaderTerm());
+    return check(groupId, initial);
+  }
+
+  /** The watch after one more look: the leader's match index if it is here, else the node's own log. */
+  private ProgressWatch check(RaftGroupId groupId, ProgressWatch current) throws IOException {
+    OptionalLong match = leaderMatch.of(groupId, current.learner().getId());
+    if (match.isPresent()) {
+      return current.with(0, match.getAsLong());
+    }
+    LogInfoProto log = confs.groupInfo(groupId, current.learner()).getLogInfoProto();
+    long matched = log.getLastEntry().getTerm() == current.leaderTerm() ? log.getLastEntry().getIndex() : 0;
+    return current.with(log.getApplied().getIndex(), matched);
   }
 
   /**
@@ -88,17 +128,15 @@ public final class LearnerWatch {
       return done;
     }
     long deadline = System.nanoTime() + within.toNanos();
-    Poll<ProgressWatch> poll = new Poll<>(done, deadline, watch, current -> {
-      ProgressWatch next = current.applied(confs.appliedIndex(groupId, current.learner()));
-      return next;
-    }, w -> w.progress().caughtUp());
+    Poll<ProgressWatch> poll = new Poll<>(done, deadline, watch, current -> check(groupId, current),
+        w -> w.progress().caughtUp());
     poll.schedule();
     return done;
   }
 
   /**
-   * Waits, blocking, until {@code node} applied the leader's commit index taken when waiting
-   * began.
+   * Waits, blocking, until {@code node}'s log holds the leader's commit index taken when waiting
+   * began (see the class comment).
    *
    * @throws MembershipException (retryable) when it did not within {@code timeout}
    */
@@ -108,7 +146,7 @@ public final class LearnerWatch {
     ProgressWatch last = join(awaitCaughtUp(groupId, watch, timeout), groupId);
     if (!last.progress().caughtUp()) {
       throw new MembershipException("group " + ClusterIds.groupNumber(groupId) + ": " + node.getId()
-          + " applied " + last.progress().applied() + " of " + last.progress().target() + " within "
+          + " holds " + Math.max(last.progress().applied(), last.progress().matched()) + " of " + last.progress().target() + " within "
           + timeout.toMillis() + " ms", true, null);
     }
     return last.progress();
@@ -151,13 +189,20 @@ public final class LearnerWatch {
     T next(T current) throws IOException;
   }
 
-  /** One polling wait, rescheduled on the shared scheduler until its condition holds or its deadline passes. */
+  /**
+   * One polling wait, rescheduled on the shared scheduler until its condition holds or its
+   * deadline passes. The first checks come soon and the interval doubles up to
+   * {@link MembershipSettings#progressCheck()}: the leader hears back from a learner within a
+   * round trip of a few milliseconds on a LAN, and a check that waits a full interval would be
+   * most of the wait.
+   */
   private final class Poll<T> implements Runnable {
     private final CompletableFuture<T> done;
     private final long deadline;
     private final Step<T> step;
     private final Predicate<T> reached;
     private T current;
+    private long delayMicros = FIRST_RECHECK_MICROS;
 
     Poll(CompletableFuture<T> done, long deadline, T initial, Step<T> step, Predicate<T> reached) {
       this.done = done;
@@ -169,7 +214,10 @@ public final class LearnerWatch {
 
     void schedule() {
       try {
-        scheduler.schedule(this, settings.progressCheck().toMillis(), TimeUnit.MILLISECONDS);
+        long max = TimeUnit.NANOSECONDS.toMicros(settings.progressCheck().toNanos());
+        long delay = Math.min(delayMicros, max);
+        delayMicros = Math.min(max, delayMicros * 2);
+        scheduler.schedule(this, delay, TimeUnit.MICROSECONDS);
       } catch (RejectedExecutionException e) {
         // The node is stopping: answer with what is known.
         done.complete(current);

@@ -12,14 +12,15 @@ public record Membership(ConfReader confs, DivisionHosting hosting, ConfChanges 
                          Leadership leadership) {
 
   /**
+   * @param leaderMatch the leader's match indices where this node hosts a group's leader
    * @param scheduler runs the waits' checks (never blocks)
    * @param blockingCalls runs blocking hosting calls in parallel
    */
-  public static Membership create(RaftClients clients, MembershipSettings settings,
+  public static Membership create(RaftClients clients, LeaderMatchIndex leaderMatch, MembershipSettings settings,
                                   ScheduledExecutorService scheduler, Executor blockingCalls) {
     ConfReader confs = new ConfReader(clients);
     DivisionHosting hosting = new DivisionHosting(clients);
-    LearnerWatch watch = new LearnerWatch(confs, scheduler, settings);
+    LearnerWatch watch = new LearnerWatch(confs, leaderMatch, scheduler, settings);
     return new Membership(confs, hosting, new ConfChanges(clients, confs, hosting, watch, settings, blockingCalls),
         watch, new Leadership(clients, confs));
   }
