@@ -14,12 +14,10 @@ import io.joinflow.workflows.PromoteResult;
 import io.joinflow.workflows.PromoteWorkflow;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowNotFoundException;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +48,6 @@ import org.apache.ratis.protocol.RaftPeer;
  * of the workflow's activities.
  */
 final class BenchJoins implements AutoCloseable {
-  private static final Duration CATCH_UP_TIMEOUT = Duration.ofMinutes(2);
   private static final long CLOSE_WAIT_SECONDS = 30;
 
   private final DevCluster cluster;
@@ -88,6 +85,7 @@ final class BenchJoins implements AutoCloseable {
       "awaitLearner", AWAIT_CAUGHT_UP);
 
   private final Map<String, List<Double>> calls = new ConcurrentHashMap<>();
+  private final BenchBaselines baselines;
 
   /**
    * @param settings the settings the cluster was started with
@@ -106,6 +104,7 @@ final class BenchJoins implements AutoCloseable {
     this.stabilizationMs = stabilizationMs;
     this.seed = cluster.nodes().get(0);
     this.chores = Executors.newFixedThreadPool(8, daemon("bench-chores"));
+    this.baselines = new BenchBaselines(seed, settings.dataGroups(), stabilizationMs, calls);
   }
 
   /** Starts {@code count} empty nodes, a few at a time; their start is not measured. */
@@ -223,50 +222,14 @@ final class BenchJoins implements AutoCloseable {
 
   /**
    * Makes a joined node a voter in every group. The workflow's promotion was started by the
-   * gateway when the join succeeded: this waits for it to end. The baselines wait the same
-   * stabilization window, then promote through the seed's membership parts: every group at once
-   * (direct) or one after another (sequential).
+   * gateway when the join succeeded: this waits for it to end; the baselines promote themselves.
    */
   private void promoteOne(BenchMode mode, Node node) throws Exception {
-    switch (mode) {
-      case WORKFLOW -> awaitPromotion(node);
-      case DIRECT -> {
-        Thread.sleep(stabilizationMs);
-        ExecutorService groups = Executors.newFixedThreadPool(settings.dataGroups() + 1,
-            daemon("bench-promote-" + node.nodeId()));
-        try {
-          List<Future<Void>> perGroup = new ArrayList<>();
-          for (int g = 0; g <= settings.dataGroups(); g++) {
-            int group = g;
-            perGroup.add(groups.submit(() -> {
-              promoteIn(node, group);
-              return null;
-            }));
-          }
-          for (Future<Void> f : perGroup) {
-            try {
-              f.get();
-            } catch (ExecutionException e) {
-              throw e.getCause() instanceof Exception c ? c : e;
-            }
-          }
-        } finally {
-          groups.shutdownNow();
-        }
-      }
-      case SEQUENTIAL -> {
-        Thread.sleep(stabilizationMs);
-        for (int g = 0; g <= settings.dataGroups(); g++) {
-          promoteIn(node, g);
-        }
-      }
+    if (mode == BenchMode.WORKFLOW) {
+      awaitPromotion(node);
+    } else {
+      baselines.promote(mode, node);
     }
-  }
-
-  private void promoteIn(Node node, int group) throws IOException {
-    long start = System.nanoTime();
-    seed.membership().changes().promote(seed.groupId(group), node.self().getId(), candidates(group), 0);
-    record(PROMOTE, start);
   }
 
   /** Waits for the node's promotion workflow to end, and fails unless it made the node a voter everywhere. */
@@ -294,9 +257,7 @@ final class BenchJoins implements AutoCloseable {
     }
     for (Node node : others) {
       if (held) {
-        for (int g = 0; g <= settings.dataGroups(); g++) {
-          seed.membership().changes().promote(seed.groupId(g), node.self().getId(), candidates(g), 0);
-        }
+        baselines.promoteEverywhere(node);
       } else {
         awaitPromotion(node);
       }
@@ -307,70 +268,11 @@ final class BenchJoins implements AutoCloseable {
   private JoinResponse joinOne(BenchMode mode, Node node) throws Exception {
     return switch (mode) {
       case WORKFLOW -> cluster.join(node, line -> { });
-      case DIRECT -> {
-        direct(node);
-        yield null;
-      }
-      case SEQUENTIAL -> {
-        sequential(node);
+      case DIRECT, SEQUENTIAL -> {
+        baselines.join(mode, node);
         yield null;
       }
     };
-  }
-
-  /**
-   * Every group at once, with no bound: the least time the substrate needs is one group's
-   * change and catch-up, as long as the groups do not wait for each other.
-   */
-  private void direct(Node node) throws Exception {
-    ExecutorService groups = Executors.newFixedThreadPool(settings.dataGroups() + 1,
-        daemon("bench-direct-" + node.nodeId()));
-    try {
-      List<Future<Void>> perGroup = new ArrayList<>();
-      for (int g = 0; g <= settings.dataGroups(); g++) {
-        int group = g;
-        perGroup.add(groups.submit(() -> {
-          addLearner(node, group);
-          awaitCaughtUp(node, group);
-          return null;
-        }));
-      }
-      for (Future<Void> f : perGroup) {
-        try {
-          f.get();
-        } catch (ExecutionException e) {
-          throw e.getCause() instanceof Exception c ? c : e;
-        }
-      }
-    } finally {
-      groups.shutdownNow();
-    }
-  }
-
-  private void sequential(Node node) throws IOException {
-    for (int g = 0; g <= settings.dataGroups(); g++) {
-      addLearner(node, g);
-    }
-    for (int g = 0; g <= settings.dataGroups(); g++) {
-      awaitCaughtUp(node, g);
-    }
-  }
-
-  private void addLearner(Node node, int group) throws IOException {
-    long start = System.nanoTime();
-    seed.membership().changes().addLearner(seed.groupId(group), node.self(), candidates(group));
-    record(ADD_LEARNER, start);
-  }
-
-  private void awaitCaughtUp(Node node, int group) throws IOException {
-    long start = System.nanoTime();
-    seed.membership().watch().awaitCaughtUp(seed.groupId(group), node.self(), candidates(group), CATCH_UP_TIMEOUT);
-    record(AWAIT_CAUGHT_UP, start);
-  }
-
-  private void record(String call, long startNanos) {
-    calls.computeIfAbsent(call, k -> Collections.synchronizedList(new ArrayList<>()))
-        .add(millis(System.nanoTime() - startNanos));
   }
 
   private Collection<RaftPeer> candidates(int group) {
@@ -496,7 +398,7 @@ final class BenchJoins implements AutoCloseable {
     return t.getClass().getSimpleName() + ": " + t.getMessage();
   }
 
-  private static ThreadFactory daemon(String name) {
+  static ThreadFactory daemon(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, name + "-" + n.incrementAndGet());

@@ -242,8 +242,9 @@ public final class Node implements AutoCloseable {
       // Added last, so it runs first: an unauthorized call reaches no other interceptor.
       builder.sslContext(config.tls().serverContext()).intercept(NodeAccess.rules(config.tls().self().cluster()));
     } else {
-      LOG.warn("node {}: INSECURE: NodeAdmin, Data and Ratis serve plaintext to anyone who reaches {} and {};"
-          + " give --certs-dir to require certificates", config.nodeId(), config.listen(), config.raftListen());
+      // The commands that run a node say so loudly on the terminal (joinflow node --insecure).
+      LOG.info("node {}: plaintext: NodeAdmin, Data and Ratis serve anyone who reaches {} and {}",
+          config.nodeId(), config.listen(), config.raftListen());
     }
     server = new NodeServer(builder, List.of(admin, data));
     try {
