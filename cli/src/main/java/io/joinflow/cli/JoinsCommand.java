@@ -151,7 +151,8 @@ public final class JoinsCommand implements Callable<Integer> {
       }
       return 0;
     } catch (StatusRuntimeException e) {
-      err.println("joinflow joins: " + gateway + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+      err.println("joinflow joins: " + gateway + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription()
+          + SecurityOptions.hint(e.getStatus(), transport));
       return 1;
     } finally {
       channel.shutdownNow();

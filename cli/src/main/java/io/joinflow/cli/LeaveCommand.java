@@ -98,7 +98,8 @@ public final class LeaveCommand implements Callable<Integer> {
       }
       return r.getSuccess() ? 0 : 1;
     } catch (StatusRuntimeException e) {
-      err.println("joinflow leave: " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+      err.println("joinflow leave: " + e.getStatus().getCode() + " " + e.getStatus().getDescription()
+          + SecurityOptions.hint(e.getStatus(), transport));
       return 1;
     } finally {
       channel.shutdownNow();

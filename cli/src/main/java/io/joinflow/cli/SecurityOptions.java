@@ -51,6 +51,15 @@ final class SecurityOptions {
     return channels(Role.NODE, nodeId, true).identity();
   }
 
+  /**
+   * What to add to a failed call's message: a plaintext caller that cannot reach a server may be
+   * talking to one that requires mutual TLS.
+   */
+  static String hint(io.grpc.Status status, Channels transport) {
+    return status.getCode() == io.grpc.Status.Code.UNAVAILABLE && !transport.secure()
+        ? " (if the cluster runs mutual TLS, pass --certs-dir DIR with this command's certificate)" : "";
+  }
+
   /** The line a plaintext server prints at startup. */
   static String insecureWarning(String what) {
     return "WARNING: " + what + " runs INSECURE (--insecure): plaintext, no authentication; anyone who reaches its"

@@ -86,7 +86,7 @@ public final class StatusCommand implements Callable<Integer> {
     } catch (StatusRuntimeException e) {
       String description = e.getStatus().getDescription();
       err.println(PREFIX + address + ": " + e.getStatus().getCode()
-          + (description == null ? "" : " " + description));
+          + (description == null ? "" : " " + description) + SecurityOptions.hint(e.getStatus(), transport));
       err.flush();
       return 1;
     } finally {
