@@ -83,7 +83,7 @@ public final class Node implements AutoCloseable {
     this.interceptors = List.copyOf(interceptors);
     this.config = config;
     this.catalog = catalog;
-    this.identity = new LocalIdentity(config, catalog, identity);
+    this.identity = new LocalIdentity(config.nodeId(), config.listen(), config.raftListen(), catalog, identity);
     NodeTunables t = config.tunables();
     String id = Long.toUnsignedString(config.nodeId());
     this.clients = new RaftClients(config.raft(), RaftTls.parameters(config.tls()));

@@ -1,6 +1,5 @@
 package io.joinflow.node.local;
 
-import io.joinflow.node.NodeConfig;
 import io.joinflow.node.catalog.Catalog;
 import io.joinflow.proto.HostPort;
 
@@ -13,26 +12,30 @@ public final class LocalIdentity {
   /** The wire version this node speaks (JoinRequest.wire_version). */
   public static final int WIRE_VERSION = 1;
 
-  private final NodeConfig config;
+  private final long nodeId;
+  private final HostPort listen;
+  private final HostPort raftListen;
   private final Catalog catalog;
   private volatile Catalog.Identity identity;
 
-  public LocalIdentity(NodeConfig config, Catalog catalog, Catalog.Identity identity) {
-    this.config = config;
+  public LocalIdentity(long nodeId, HostPort listen, HostPort raftListen, Catalog catalog, Catalog.Identity identity) {
+    this.nodeId = nodeId;
+    this.listen = listen;
+    this.raftListen = raftListen;
     this.catalog = catalog;
     this.identity = identity;
   }
 
   public long nodeId() {
-    return config.nodeId();
+    return nodeId;
   }
 
   public HostPort listen() {
-    return config.listen();
+    return listen;
   }
 
   public HostPort raftListen() {
-    return config.raftListen();
+    return raftListen;
   }
 
   public Catalog.Identity get() {
