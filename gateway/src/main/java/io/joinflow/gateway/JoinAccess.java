@@ -9,6 +9,7 @@ import io.grpc.Status;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.joinflow.proto.v1.GetJoinRequest;
+import io.joinflow.proto.v1.GetPromotionRequest;
 import io.joinflow.proto.v1.JoinRequest;
 import io.joinflow.proto.v1.JoinServiceGrpc;
 import io.joinflow.security.Authorization;
@@ -46,9 +47,10 @@ public final class JoinAccess {
   }
 
   /**
-   * A node's certificate names its node id: its {@code Join} and {@code GetJoin} must be about
-   * that id, so a node can neither join as another node nor read another node's join. The
-   * workflow then trusts the id the TLS handshake proved, not what the request says.
+   * A node's certificate names its node id: its {@code Join}, {@code GetJoin} and
+   * {@code GetPromotion} must be about that id, so a node can neither join as another node nor
+   * read another node's join. The workflow then trusts the id the TLS handshake proved, not what
+   * the request says.
    */
   static final class NodeAsksAboutItself implements ServerInterceptor {
     @Override
@@ -65,7 +67,8 @@ public final class JoinAccess {
         @Override
         public void onMessage(Q message) {
           long asked = message instanceof JoinRequest j ? j.getNodeId()
-              : message instanceof GetJoinRequest g ? g.getNodeId() : caller.nodeId();
+              : message instanceof GetJoinRequest g ? g.getNodeId()
+              : message instanceof GetPromotionRequest p ? p.getNodeId() : caller.nodeId();
           if (asked != caller.nodeId()) {
             refused = true;
             call.close(Status.PERMISSION_DENIED.withDescription("the caller is " + caller + " and may ask only about"
