@@ -2,7 +2,6 @@ package io.joinflow.node.testing;
 
 import io.joinflow.proto.HostPort;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
 import io.joinflow.node.Node;
 import io.joinflow.node.NodeConfig;
@@ -11,6 +10,7 @@ import io.joinflow.node.membership.Conf;
 import io.joinflow.node.raft.ClusterIds;
 import io.joinflow.node.raft.RaftSettings;
 import io.joinflow.security.CertsDir;
+import io.joinflow.security.Channels;
 import io.joinflow.security.Role;
 import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.MetadataCommand;
@@ -96,12 +96,9 @@ public final class MiniCluster implements AutoCloseable {
 
   /** A new channel to a node's NodeAdmin port with the certificate of {@code role} (the caller closes it). */
   public ManagedChannel connect(long id, Role role) {
-    NettyChannelBuilder b = NettyChannelBuilder.forAddress("127.0.0.1", node(id).adminPort());
-    if (certs == null) {
-      return b.usePlaintext().build();
-    }
     try {
-      return b.sslContext(certs.identity(role, 0).clientContext()).build();
+      Channels transport = certs == null ? Channels.plaintext() : Channels.tls(certs.identity(role, 0));
+      return transport.channel("127.0.0.1", node(id).adminPort());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
