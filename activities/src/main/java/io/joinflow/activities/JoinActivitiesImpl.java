@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * {@link JoinActivities} over the cluster's NodeAdmin API. Every method reads the state it is
  * about to change first and treats a state that already holds as done; every group-0 change is
  * one {@link Batch}, so it is applied entirely or not at all. Failures are typed by
- * {@link NodeAdminFailures} only. The steps with a job of their own live in their own classes
+ * {@link NodeAdminFailures} only. {@code prepare} and {@code finish} run the steps they stand for
+ * one after the other, announcing each as a {@link StepParts part}. The steps with a job of their own live in their own classes
  * ({@link JoinValidation}, {@link PeerHandshake}, {@link LearnerCatchUp},
  * {@link TopologyBroadcast}, {@link LearnerRemoval}); the group-0 steps are here.
  */
@@ -111,6 +112,24 @@ public final class JoinActivitiesImpl implements JoinActivities {
   }
 
   @Override
+  public PrepareResult prepare(PrepareInput input) {
+    return keepAlive(() -> {
+      StepParts.begin(JoinPhase.VALIDATE);
+      ValidateResult validated = validation.validate(new ValidateInput(input.nodeId(), input.listenAddr(),
+          input.wireVersion(), input.clusterId()));
+      if (validated.alreadyJoined()) {
+        return new PrepareResult(validated.clusterId(), validated.dataGroups(), true, validated.current(), null);
+      }
+      StepParts.begin(JoinPhase.REGISTER_PEER);
+      PeerInfo peer = peers.register(new RegisterInput(input.nodeId(), input.listenAddr(), input.clusterId()));
+      StepParts.begin(JoinPhase.ADMIT);
+      admitNow(new AdmitInput(input.nodeId(), input.listenAddr(), peer.raftAddr(), peer.incarnation(),
+          input.wireVersion(), input.workflowId()));
+      return new PrepareResult(validated.clusterId(), validated.dataGroups(), false, validated.current(), peer);
+    });
+  }
+
+  @Override
   public GroupStep addLearner(GroupInput input) {
     return keepAlive(() -> addLearnerNow(input));
   }
@@ -187,6 +206,17 @@ public final class JoinActivitiesImpl implements JoinActivities {
   @Override
   public BroadcastResult broadcast(BroadcastInput input) {
     return keepAlive(() -> broadcast.broadcast(input));
+  }
+
+  @Override
+  public FinishResult finish(FinishInput input) {
+    return keepAlive(() -> {
+      StepParts.begin(JoinPhase.PERSIST);
+      ClusterSnapshot persisted = persistNow(new PersistInput(input.nodeId(), input.workflowId()));
+      StepParts.begin(JoinPhase.BROADCAST);
+      BroadcastResult delivered = broadcast.broadcast(new BroadcastInput(input.nodeId(), input.listenAddr()));
+      return new FinishResult(persisted, delivered);
+    });
   }
 
   /**

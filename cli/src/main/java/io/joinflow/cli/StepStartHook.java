@@ -1,5 +1,6 @@
 package io.joinflow.cli;
 
+import io.joinflow.activities.StepParts;
 import io.joinflow.workflows.JoinActivities.GroupInput;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
@@ -11,7 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A worker interceptor that runs an action once, in the activity's own thread, when the join of
  * one node starts one step (its first attempt that gets there; for a per-group step, the first
- * group). The step goes on when the action returns. This is how {@code joinflow demo
+ * group; for a step that is a {@link StepParts part} of another activity, when the part begins). The step goes on when the action returns. This is how {@code joinflow demo
  * --crash-leader-during STEP} kills group 0's leader at a chosen step; production code has no
  * other hook into a running join.
  */
@@ -39,9 +40,13 @@ final class StepStartHook extends WorkerInterceptorBase {
 
   /** Whether an activity is step {@code activity} of node {@code nodeId}'s join ({@code join/<cluster>/<node>}). */
   static boolean isStepOf(ActivityInfo info, long nodeId, String activity) {
+    return info.getActivityType().equals(activity) && isJoinOf(info, nodeId);
+  }
+
+  /** Whether an activity belongs to node {@code nodeId}'s join ({@code join/<cluster>/<node>}). */
+  static boolean isJoinOf(ActivityInfo info, long nodeId) {
     String wf = info.getWorkflowId();
-    return info.getActivityType().equals(activity) && wf != null && wf.startsWith("join/")
-        && wf.endsWith("/" + Long.toUnsignedString(nodeId));
+    return wf != null && wf.startsWith("join/") && wf.endsWith("/" + Long.toUnsignedString(nodeId));
   }
 
   /** The group of a per-group step's input, or -1. */
@@ -62,19 +67,34 @@ final class StepStartHook extends WorkerInterceptorBase {
 
       @Override
       public ActivityOutput execute(ActivityInput input) {
-        if (isStepOf(info, nodeId, activity) && fired.compareAndSet(false, true)) {
-          try {
-            action.run(new Hit(activity, groupOf(input.getArguments()), info.getAttempt()));
-          } catch (RuntimeException e) {
-            throw e;
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted at " + activity, e);
-          } catch (Exception e) {
-            throw new IllegalStateException(e.getMessage(), e);
-          }
+        if (isStepOf(info, nodeId, activity)) {
+          fire(groupOf(input.getArguments()));
         }
-        return super.execute(input);
+        if (!isJoinOf(info, nodeId)) {
+          return super.execute(input);
+        }
+        // The step may be a part of this activity (prepare, finish).
+        return StepParts.listening(part -> {
+          if (part.equals(activity)) {
+            fire(-1);
+          }
+        }, () -> super.execute(input));
+      }
+
+      private void fire(int group) {
+        if (!fired.compareAndSet(false, true)) {
+          return;
+        }
+        try {
+          action.run(new Hit(activity, group, info.getAttempt()));
+        } catch (RuntimeException e) {
+          throw e;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted at " + activity, e);
+        } catch (Exception e) {
+          throw new IllegalStateException(e.getMessage(), e);
+        }
       }
     };
   }

@@ -1,5 +1,6 @@
 package io.joinflow.cli;
 
+import io.joinflow.activities.StepParts;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
 import io.temporal.activity.ManualActivityCompletionClient;
@@ -19,7 +20,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * one node reaches one point of one step: when the step starts, when it ends (its work done,
  * its result not yet reported to Temporal), or, for a waiting step, at its first heartbeat.
  * The step goes on when the action returns; an exception from the action ends the attempt
- * like any activity failure. Only join workflows ({@code join/<cluster>/<node>}) are watched.
+ * like any activity failure. A step that is a {@link StepParts part} of another activity
+ * (validate, registerPeer and admit of {@code prepare}; persist and broadcast of
+ * {@code finish}) starts when its part begins; only {@link When#START} applies to it. Only join workflows ({@code join/<cluster>/<node>}) are watched.
  * The crash matrix and the durability tests stop roles with it; {@code joinflow demo} has its own,
  * start-only {@link StepStartHook}, whose matching this shares.
  */
@@ -96,6 +99,14 @@ final class StepTrigger extends WorkerInterceptorBase {
     @Override
     public ActivityOutput execute(ActivityInput input) {
       int inputGroup = StepStartHook.groupOf(input.getArguments());
+      if (when == When.START && group < 0 && !matchesInfo(info) && StepStartHook.isJoinOf(info, nodeId)) {
+        // The step may be a part of this activity (prepare, finish): it starts when the part begins.
+        return StepParts.listening(part -> {
+          if (part.equals(activity)) {
+            fire(new Hit(activity, -1, info.getAttempt(), When.START, false));
+          }
+        }, () -> super.execute(input));
+      }
       if (!matchesInfo(info) || (group >= 0 && inputGroup != group)) {
         return super.execute(input);
       }

@@ -18,10 +18,14 @@ import io.joinflow.workflows.JoinActivities.AdmitInput;
 import io.joinflow.workflows.JoinActivities.BroadcastInput;
 import io.joinflow.workflows.JoinActivities.BroadcastResult;
 import io.joinflow.workflows.JoinActivities.EvictInput;
+import io.joinflow.workflows.JoinActivities.FinishInput;
+import io.joinflow.workflows.JoinActivities.FinishResult;
 import io.joinflow.workflows.JoinActivities.GroupInput;
 import io.joinflow.workflows.JoinActivities.GroupStep;
 import io.joinflow.workflows.JoinActivities.PeerInfo;
 import io.joinflow.workflows.JoinActivities.PersistInput;
+import io.joinflow.workflows.JoinActivities.PrepareInput;
+import io.joinflow.workflows.JoinActivities.PrepareResult;
 import io.joinflow.workflows.JoinActivities.RegisterInput;
 import io.joinflow.workflows.JoinActivities.ValidateInput;
 import io.joinflow.workflows.JoinActivities.ValidateResult;
@@ -202,6 +206,69 @@ class JoinActivitiesIT {
     assertThat(nodeRecord(id)).isEmpty();
     // With its old self gone, the node may join afresh.
     assertThat(activities.validate(new ValidateInput(id, addr, 1, clusterId)).alreadyJoined()).isFalse();
+  }
+
+  @Test
+  void shouldPrepareAndFinishLikeTheStepsTheyStandFor() {
+    long id = 8;
+    String wf = "join/" + clusterId + "/8";
+    Node node = cluster.startNode(id, false);
+    String addr = addr(id);
+
+    PrepareResult prepared = activities.prepare(new PrepareInput(id, addr, 1, clusterId, wf));
+    assertThat(prepared.alreadyJoined()).isFalse();
+    assertThat(prepared.clusterId()).isEqualTo(clusterId);
+    assertThat(prepared.dataGroups()).isEqualTo(GROUPS);
+    assertThat(prepared.peer().raftAddr()).isEqualTo(node.config().raftListen().toString());
+    assertThat(prepared.peer().incarnation()).isEqualTo(node.identity().incarnation());
+    assertThat(nodeRecord(id)).map(NodeRecord::getState).contains(NodeState.JOINING);
+    assertThat(joinRecord(id)).map(JoinRecord::getWorkflowId).contains(wf);
+    // Run again (a retry after a lost answer): the same admission, nothing new.
+    assertThat(activities.prepare(new PrepareInput(id, addr, 1, clusterId, wf)).peer()).isEqualTo(prepared.peer());
+    for (int g : cluster.groups()) {
+      activities.addLearner(new GroupInput(id, g));
+      activities.awaitLearner(new GroupInput(id, g));
+    }
+
+    FinishResult finished = activities.finish(new FinishInput(id, addr, wf));
+    assertThat(nodeRecord(id)).map(NodeRecord::getState).contains(NodeState.LEARNER);
+    assertThat(finished.persisted().topologyVersion()).isEqualTo(cluster.metadata().getTopologyVersion());
+    assertThat(finished.broadcast().version()).isEqualTo(finished.persisted().topologyVersion());
+    assertThat(finished.broadcast().acked()).contains(id);
+    assertThat(node.catalog().topologyUpdate()).hasValueSatisfying(
+        u -> assertThat(u.getVersion()).isEqualTo(finished.broadcast().version()));
+    assertThat(joinRecord(id)).hasValueSatisfying(j -> assertThat(j.getOutcome()).isEqualTo("succeeded"));
+    assertThat(activities.finish(new FinishInput(id, addr, wf)).persisted().topologyVersion())
+        .isEqualTo(finished.persisted().topologyVersion());
+
+    // Joined: prepare only says so, and changes nothing.
+    PrepareResult again = activities.prepare(new PrepareInput(id, addr, 1, clusterId, wf));
+    assertThat(again.alreadyJoined()).isTrue();
+    assertThat(again.peer()).isNull();
+    assertThat(cluster.metadata().getTopologyVersion()).isEqualTo(finished.persisted().topologyVersion());
+
+    for (int g : cluster.groups()) {
+      activities.removeLearner(new GroupInput(id, g));
+    }
+    activities.evict(new EvictInput(id, wf, "test done"));
+    cluster.stopNode(id);
+  }
+
+  @Test
+  void shouldRejectInPrepareBeforeChangingAnything() {
+    long id = 9;
+    String wf = "join/" + clusterId + "/9";
+    cluster.startNode(id, false);
+    long version = cluster.metadata().getTopologyVersion();
+
+    // Another node's address: validate's rejection, before registerPeer and admit.
+    ApplicationFailure refused = failure(() -> activities.prepare(new PrepareInput(id, addr(1), 1, clusterId, wf)));
+    assertThat(refused.getType()).isEqualTo(JoinFailures.ALREADY_EXISTS);
+    assertThat(refused.getOriginalMessage()).contains("already used by node 1");
+    assertThat(nodeRecord(id)).isEmpty();
+    assertThat(joinRecord(id)).isEmpty();
+    assertThat(cluster.metadata().getTopologyVersion()).isEqualTo(version);
+    cluster.stopNode(id);
   }
 
   @Test

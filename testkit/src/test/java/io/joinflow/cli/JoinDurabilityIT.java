@@ -140,11 +140,11 @@ class JoinDurabilityIT {
   @Test
   void shouldFinishTheJoinOnAnotherWorkerWhenItsWorkerDiesMidWorkflowTask() throws Exception {
     startCluster(WORKER_CRASH_DEADLINE_MS);
-    // Held inside the workflow task that schedules persist, after every learner caught up.
-    WorkerCheckpoint persisting = WorkerCheckpoint.schedulingActivity("persist");
+    // Held inside the workflow task that schedules finish (persist + broadcast), after every learner caught up.
+    WorkerCheckpoint persisting = WorkerCheckpoint.schedulingActivity("finish");
     Run run = joinKillingTheWorkerAt(persisting);
 
-    // The task the dead worker held timed out; the survivor's retry scheduled persist.
+    // The task the dead worker held timed out; the survivor's retry scheduled finish.
     List<HistoryEvent> history = history(run.answer());
     List<HistoryEvent> timedOut = history.stream()
         .filter(e -> e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT).toList();
@@ -155,13 +155,13 @@ class JoinDurabilityIT {
       timedOutHolders.add(event(history, startedId).getWorkflowTaskStartedEventAttributes().getIdentity());
     }
     assertThat(timedOutHolders).containsExactly(run.victim());
-    HistoryEvent persist = only(history, e -> e.hasActivityTaskScheduledEventAttributes()
-        && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("persist"));
-    // The workflow task whose commands scheduled persist is the one started last before it.
-    HistoryEvent started = history.stream().filter(e -> e.getEventId() < persist.getEventId()
+    HistoryEvent finish = only(history, e -> e.hasActivityTaskScheduledEventAttributes()
+        && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("finish"));
+    // The workflow task whose commands scheduled finish is the one started last before it.
+    HistoryEvent started = history.stream().filter(e -> e.getEventId() < finish.getEventId()
         && e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).reduce((x, y) -> y).orElseThrow();
     assertThat(started.getWorkflowTaskStartedEventAttributes().getIdentity())
-        .as("the worker whose workflow task scheduled persist").isEqualTo(run.survivor());
+        .as("the worker whose workflow task scheduled finish").isEqualTo(run.survivor());
     assertJoinedEverywhere();
   }
 

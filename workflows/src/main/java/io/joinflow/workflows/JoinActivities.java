@@ -33,6 +33,15 @@ public interface JoinActivities {
   @ActivityMethod(name = "admit")
   void admit(AdmitInput input);
 
+  /**
+   * Steps 1 to 3 in one call (steps version 3): {@link #validate}, then, unless the node already
+   * joined, {@link #registerPeer} and {@link #admit}, with the same checks and rejections as
+   * those three. A rejection comes before anything changed; a retry after a failure re-runs all
+   * three, each state-based.
+   */
+  @ActivityMethod(name = "prepare")
+  PrepareResult prepare(PrepareInput input);
+
   /** Hosts the group's division on the node, then compare-and-sets it in as a learner. */
   @ActivityMethod(name = "addLearner")
   GroupStep addLearner(GroupInput input);
@@ -53,6 +62,13 @@ public interface JoinActivities {
   @ActivityMethod(name = "broadcast")
   BroadcastResult broadcast(BroadcastInput input);
 
+  /**
+   * Steps 6 and 7 in one call (steps version 3): {@link #persist}, then {@link #broadcast}. A
+   * retry persists again (nothing new to write once persisted) and broadcasts again.
+   */
+  @ActivityMethod(name = "finish")
+  FinishResult finish(FinishInput input);
+
   /** Compensation: removes the node from the group's conf and drops its division. */
   @ActivityMethod(name = "removeLearner")
   GroupStep removeLearner(GroupInput input);
@@ -72,6 +88,16 @@ public interface JoinActivities {
   record AdmitInput(long nodeId, String listenAddr, String raftAddr, String incarnation, int wireVersion,
                     String workflowId) {}
 
+  record PrepareInput(long nodeId, String listenAddr, int wireVersion, long clusterId, String workflowId) {}
+
+  /**
+   * What validate found, and, unless the node already joined, the peer that registered.
+   *
+   * @param peer the node's Ratis address and incarnation; null when {@code alreadyJoined}
+   */
+  record PrepareResult(long clusterId, int dataGroups, boolean alreadyJoined, ClusterSnapshot current,
+                       PeerInfo peer) {}
+
   record GroupInput(long nodeId, int groupId) {}
 
   /**
@@ -88,6 +114,11 @@ public interface JoinActivities {
   record PersistInput(long nodeId, String workflowId) {}
 
   record BroadcastInput(long nodeId, String listenAddr) {}
+
+  record FinishInput(long nodeId, String listenAddr, String workflowId) {}
+
+  /** The cluster after persisting, and what the broadcast that followed delivered. */
+  record FinishResult(ClusterSnapshot persisted, BroadcastResult broadcast) {}
 
   /** The version pushed, the nodes that acknowledged it, and addresses that stayed unreachable. */
   record BroadcastResult(long version, List<Long> acked, List<String> unreachable) {}

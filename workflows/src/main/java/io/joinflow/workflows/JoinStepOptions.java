@@ -48,6 +48,9 @@ final class JoinStepOptions {
   static final ActivityOptions ADD_LEARNER = changing(Duration.ofSeconds(45));
   static final ActivityOptions PERSIST = changing(Duration.ofSeconds(30));
   static final ActivityOptions BROADCAST = changing(Duration.ofSeconds(60));
+  // Steps version 3: validate + registerPeer + admit, and persist + broadcast, each one call.
+  static final ActivityOptions PREPARE = changing(Duration.ofSeconds(40));
+  static final ActivityOptions FINISH = changing(Duration.ofSeconds(90));
 
   // Compensation keeps retrying far past the join's deadline (an orphan learner is worse than a
   // slow failure) but not forever, so an unreachable cluster still ends the workflow.

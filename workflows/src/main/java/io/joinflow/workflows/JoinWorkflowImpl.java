@@ -4,10 +4,14 @@ import io.joinflow.workflows.JoinActivities.AdmitInput;
 import io.joinflow.workflows.JoinActivities.BroadcastInput;
 import io.joinflow.workflows.JoinActivities.BroadcastResult;
 import io.joinflow.workflows.JoinActivities.EvictInput;
+import io.joinflow.workflows.JoinActivities.FinishInput;
+import io.joinflow.workflows.JoinActivities.FinishResult;
 import io.joinflow.workflows.JoinActivities.GroupInput;
 import io.joinflow.workflows.JoinActivities.GroupStep;
 import io.joinflow.workflows.JoinActivities.PeerInfo;
 import io.joinflow.workflows.JoinActivities.PersistInput;
+import io.joinflow.workflows.JoinActivities.PrepareInput;
+import io.joinflow.workflows.JoinActivities.PrepareResult;
 import io.joinflow.workflows.JoinActivities.RegisterInput;
 import io.joinflow.workflows.JoinActivities.ValidateInput;
 import io.joinflow.workflows.JoinActivities.ValidateResult;
@@ -31,9 +35,11 @@ import java.util.List;
 import org.slf4j.Logger;
 
 /**
- * The join workflow: validate, registerPeer, admit, then addLearner + awaitLearner per group
- * (bounded fan-out), persist, broadcast; compensation in reverse order when a step fails for
- * good or the deadline passes.
+ * The join workflow: prepare (validate, registerPeer, admit), then addLearner + awaitLearner per
+ * group (bounded fan-out), then finish (persist, broadcast); compensation in reverse order when
+ * a step fails for good or the deadline passes. Before steps version 3 the five steps in
+ * prepare and finish were activities of their own; histories of those versions replay through
+ * {@link #runSeparateSteps}.
  *
  * <p>Every instance field is workflow state: it is rebuilt by replay and read by the
  * {@code progress} query. Nothing here may read the wall clock, draw random numbers or do I/O.
@@ -55,11 +61,17 @@ public class JoinWorkflowImpl implements JoinWorkflow {
    *       first chain starts: a join run again after its first run was lost (the embedded
    *       server is not durable) must also undo learners that run added in groups this run
    *       never reached. Removal is state-based, so it costs nothing where there is no learner.
+   *   <li>Fewer round trips: validate, registerPeer and admit are one activity, {@code prepare},
+   *       and persist and broadcast are one, {@code finish}. The evict compensation is
+   *       registered before prepare, which may admit the node; a rejection from prepare comes
+   *       before anything changed and compensates nothing, like validate's.
    * </ol>
    */
-  public static final int STEPS_VERSION = 2;
+  public static final int STEPS_VERSION = 3;
   /** The first version with the fan-out bound on addLearner only and every removal registered up front. */
   static final int ADD_ONLY_SLOTS_AND_FULL_UNDO = 2;
+  /** The first version with prepare and finish in place of five activities. */
+  static final int MERGED_STEPS = 3;
 
   private static final Logger log = Workflow.getLogger(JoinWorkflowImpl.class);
 
@@ -143,6 +155,49 @@ public class JoinWorkflowImpl implements JoinWorkflow {
 
   /** The steps, in the steps' cancellation scope. Returns the result or throws a StepFailure. */
   private JoinResult runSteps() {
+    return stepsVersion >= MERGED_STEPS ? runMergedSteps() : runSeparateSteps();
+  }
+
+  /** Version 3: prepare, the groups, finish. */
+  private JoinResult runMergedSteps() {
+    // Registered before prepare, which admits the node: a prepare that fails for good may have
+    // done so. Compensations run last first: evict, then tell every node about the topology.
+    saga.addCompensation(() -> undo("broadcast", () -> activities(JoinStepOptions.COMPENSATING_BROADCAST,
+        "broadcast topology without node " + nodeId).broadcast(new BroadcastInput(nodeId, input.listenAddr()))));
+    saga.addCompensation(() -> undo("evict", () -> activities(JoinStepOptions.EVICT, "evict node " + nodeId + " from topology")
+        .evict(new EvictInput(nodeId, workflowId, failureReason))));
+    PrepareResult prepared;
+    try {
+      prepared = changeOrRejection("prepare", () -> activities(JoinStepOptions.PREPARE,
+          "validate, register and admit node " + nodeId + " at " + input.listenAddr())
+          .prepare(new PrepareInput(nodeId, input.listenAddr(), input.wireVersion(), input.clusterId(), workflowId)));
+    } catch (Rejected rejected) {
+      // Every rejection of prepare comes before it changed anything: nothing to undo.
+      return reject(rejected.failure);
+    }
+    lastKnown = orEmpty(prepared.current());
+    int dataGroups = Math.max(0, prepared.dataGroups());
+    for (int g = 0; g <= dataGroups; g++) {
+      setGroup(g, JoinPhase.GROUP_PENDING);
+    }
+    if (prepared.alreadyJoined()) {
+      return alreadyJoined(dataGroups);
+    }
+
+    setPhase(JoinPhase.LEARNERS);
+    joinGroups(dataGroups);
+
+    setPhase(JoinPhase.PERSIST);
+    FinishResult finished = change("finish", () -> activities(JoinStepOptions.FINISH,
+        "persist node " + nodeId + " as LEARNER with routing, broadcast topology")
+        .finish(new FinishInput(nodeId, input.listenAddr(), workflowId)));
+    lastKnown = orEmpty(finished.persisted());
+    warnUndelivered(finished.broadcast());
+    return joined(dataGroups);
+  }
+
+  /** Versions 1 and 2: validate, registerPeer, admit, the groups, persist, broadcast. */
+  private JoinResult runSeparateSteps() {
     ValidateResult validated;
     try {
       validated = activities(JoinStepOptions.VALIDATE, "validate node " + nodeId + " at " + input.listenAddr())
@@ -160,13 +215,7 @@ public class JoinWorkflowImpl implements JoinWorkflow {
       setGroup(g, JoinPhase.GROUP_PENDING);
     }
     if (validated.alreadyJoined()) {
-      for (int g = 0; g <= dataGroups; g++) {
-        setGroup(g, JoinPhase.GROUP_CAUGHT_UP);
-      }
-      progress.outcome("already joined; nothing changed");
-      setPhase(JoinPhase.DONE);
-      log.info("node {}: already joined, nothing to do", nodeId);
-      return JoinResult.joined(lastKnown, true);
+      return alreadyJoined(dataGroups);
     }
 
     // First compensation registered = last one run: tell every node about the topology once
@@ -199,16 +248,33 @@ public class JoinWorkflowImpl implements JoinWorkflow {
     setPhase(JoinPhase.BROADCAST);
     BroadcastResult broadcast = change("broadcast", () -> activities(JoinStepOptions.BROADCAST,
         "broadcast topology with node " + nodeId).broadcast(new BroadcastInput(nodeId, input.listenAddr())));
+    warnUndelivered(broadcast);
+    return joined(dataGroups);
+  }
+
+  private JoinResult alreadyJoined(int dataGroups) {
+    for (int g = 0; g <= dataGroups; g++) {
+      setGroup(g, JoinPhase.GROUP_CAUGHT_UP);
+    }
+    progress.outcome("already joined; nothing changed");
+    setPhase(JoinPhase.DONE);
+    log.info("node {}: already joined, nothing to do", nodeId);
+    return JoinResult.joined(lastKnown, true);
+  }
+
+  private JoinResult joined(int dataGroups) {
+    progress.outcome("joined " + (dataGroups + 1) + " groups as learner");
+    setPhase(JoinPhase.DONE);
+    log.info("node {}: joined {} groups as learner", nodeId, dataGroups + 1);
+    return JoinResult.joined(lastKnown, false);
+  }
+
+  private void warnUndelivered(BroadcastResult broadcast) {
     if (broadcast != null && broadcast.unreachable() != null && !broadcast.unreachable().isEmpty()) {
       // Receivers catch up from any later, higher-versioned update; the join itself is complete.
       log.warn("node {}: topology version {} not delivered to {}", nodeId, broadcast.version(),
           broadcast.unreachable());
     }
-
-    progress.outcome("joined " + (dataGroups + 1) + " groups as learner");
-    setPhase(JoinPhase.DONE);
-    log.info("node {}: joined {} groups as learner", nodeId, dataGroups + 1);
-    return JoinResult.joined(lastKnown, false);
   }
 
   /**
@@ -344,6 +410,31 @@ public class JoinWorkflowImpl implements JoinWorkflow {
     return result.get(0);
   }
 
+  /**
+   * Like {@link #change}, but a rejection (a non-retryable failure: retrying cannot help) is
+   * thrown as {@link Rejected} rather than as a step failure.
+   */
+  private <T> T changeOrRejection(String what, Functions.Func<T> call) {
+    CancellationScope.throwCanceled();
+    List<T> result = new ArrayList<>(1);
+    List<ApplicationFailure> rejected = new ArrayList<>(1);
+    Workflow.newDetachedCancellationScope(() -> {
+      try {
+        result.add(call.apply());
+      } catch (ActivityFailure e) {
+        ApplicationFailure rejection = rejection(e);
+        if (rejection == null) {
+          throw new StepFailure(what, e);
+        }
+        rejected.add(rejection);
+      }
+    }).run();
+    if (!rejected.isEmpty()) {
+      throw new Rejected(rejected.get(0));
+    }
+    return result.get(0);
+  }
+
   private void undo(String what, Runnable call) {
     try {
       call.run();
@@ -430,6 +521,17 @@ public class JoinWorkflowImpl implements JoinWorkflow {
 
   private static ClusterSnapshot orEmpty(ClusterSnapshot snapshot) {
     return snapshot == null ? ClusterSnapshot.empty() : snapshot;
+  }
+
+  /** A step's rejection, on its way to {@link #reject}; never leaves this class. */
+  private static final class Rejected extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient ApplicationFailure failure;
+
+    Rejected(ApplicationFailure failure) {
+      super(failure.getOriginalMessage(), null, false, false);
+      this.failure = failure;
+    }
   }
 
   /** A step that failed for good; its message names the step and the cause. */

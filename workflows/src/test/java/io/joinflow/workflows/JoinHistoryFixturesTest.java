@@ -27,6 +27,10 @@ class JoinHistoryFixturesTest {
   static final String SUCCESS = "join-success-8-groups.json";
   static final String RETRIED = "join-add-learner-retried-after-leader-change.json";
   static final String COMPENSATED = "join-compensated.json";
+  // Written by version 2 of the steps.
+  static final String V2_SUCCESS = "join-v2-success-8-groups.json";
+  static final String V2_RETRIED = "join-v2-add-learner-retried-after-leader-change.json";
+  static final String V2_COMPENSATED = "join-v2-compensated.json";
   // Written by the current version; a new version adds its own files beside the old ones.
   static final String CURRENT = "join-v" + JoinWorkflowImpl.STEPS_VERSION + "-";
   static final String CURRENT_SUCCESS = CURRENT + "success-8-groups.json";

@@ -6,6 +6,9 @@ import static io.joinflow.workflows.JoinHistoryFixturesTest.CURRENT_RETRIED;
 import static io.joinflow.workflows.JoinHistoryFixturesTest.CURRENT_SUCCESS;
 import static io.joinflow.workflows.JoinHistoryFixturesTest.RETRIED;
 import static io.joinflow.workflows.JoinHistoryFixturesTest.SUCCESS;
+import static io.joinflow.workflows.JoinHistoryFixturesTest.V2_COMPENSATED;
+import static io.joinflow.workflows.JoinHistoryFixturesTest.V2_RETRIED;
+import static io.joinflow.workflows.JoinHistoryFixturesTest.V2_SUCCESS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -50,7 +53,8 @@ class JoinReplayTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {SUCCESS, RETRIED, COMPENSATED, CURRENT_SUCCESS, CURRENT_RETRIED, CURRENT_COMPENSATED})
+  @ValueSource(strings = {SUCCESS, RETRIED, COMPENSATED, V2_SUCCESS, V2_RETRIED, V2_COMPENSATED, CURRENT_SUCCESS,
+      CURRENT_RETRIED, CURRENT_COMPENSATED})
   void shouldReplayCommittedHistory(String fixture) throws Exception {
     replay(fixture, JoinWorkflowImpl.class);
   }
@@ -66,12 +70,18 @@ class JoinReplayTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {SUCCESS, CURRENT_SUCCESS})
+  @ValueSource(strings = {SUCCESS, V2_SUCCESS, CURRENT_SUCCESS})
   void successFixtureJoinsEightDataGroups(String fixture) throws IOException {
     JoinHistory history = new JoinHistory(load(fixture));
 
-    assertThat(history.scheduled().stream().map(JoinHistory.Activity::type).distinct())
-        .containsExactly("validate", "registerPeer", "admit", "addLearner", "awaitLearner", "persist", "broadcast");
+    if (fixture.equals(CURRENT_SUCCESS)) {
+      // Since version 3, prepare and finish stand for validate + registerPeer + admit and persist + broadcast.
+      assertThat(history.scheduled().stream().map(JoinHistory.Activity::type).distinct())
+          .containsExactly("prepare", "addLearner", "awaitLearner", "finish");
+    } else {
+      assertThat(history.scheduled().stream().map(JoinHistory.Activity::type).distinct())
+          .containsExactly("validate", "registerPeer", "admit", "addLearner", "awaitLearner", "persist", "broadcast");
+    }
     assertThat(history.scheduled("addLearner")).extracting(JoinHistory.Activity::group)
         .containsExactlyInAnyOrderElementsOf(IntStream.rangeClosed(0, 8).boxed().toList());
     assertThat(history.scheduled("removeLearner")).isEmpty();
@@ -79,7 +89,7 @@ class JoinReplayTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {RETRIED, CURRENT_RETRIED})
+  @ValueSource(strings = {RETRIED, V2_RETRIED, CURRENT_RETRIED})
   void retriedFixtureRetriesAddLearnerAfterLeaderChange(String fixture) throws IOException {
     JoinHistory history = new JoinHistory(load(fixture));
 
@@ -106,7 +116,7 @@ class JoinReplayTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {COMPENSATED, CURRENT_COMPENSATED})
+  @ValueSource(strings = {COMPENSATED, V2_COMPENSATED, CURRENT_COMPENSATED})
   void compensatedFixtureUndoesThenEvictsThenBroadcasts(String fixture) throws IOException {
     JoinHistory history = new JoinHistory(load(fixture));
 
@@ -121,6 +131,7 @@ class JoinReplayTest {
       assertThat(removed).containsExactly(8, 7, 6, 5, 4, 3, 2, 1, 0);
     }
     assertThat(history.scheduled("persist")).isEmpty();
+    assertThat(history.scheduled("finish")).isEmpty();
     List<String> tail = history.scheduled().stream()
         .skip(history.scheduled().size() - removed.size() - 2L)
         .map(JoinHistory.Activity::type)

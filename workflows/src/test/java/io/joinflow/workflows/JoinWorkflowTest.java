@@ -22,7 +22,7 @@ import static org.mockito.Mockito.withSettings;
 
 import io.joinflow.workflows.JoinActivities.EvictInput;
 import io.joinflow.workflows.JoinActivities.GroupInput;
-import io.joinflow.workflows.JoinActivities.ValidateResult;
+import io.joinflow.workflows.JoinActivities.PrepareResult;
 import io.joinflow.workflows.JoinProgress.GroupProgress;
 import io.temporal.api.sdk.v1.WorkflowMetadata;
 import io.temporal.client.WorkflowClient;
@@ -77,13 +77,16 @@ class JoinWorkflowTest {
       group.verify(activities).awaitLearner(new GroupInput(NODE, g));
     }
     InOrder steps = inOrder(activities);
-    steps.verify(activities).validate(any());
-    steps.verify(activities).registerPeer(any());
-    steps.verify(activities).admit(any());
+    steps.verify(activities).prepare(any());
     steps.verify(activities, times(9)).awaitLearner(any());
-    steps.verify(activities).persist(any());
-    steps.verify(activities).broadcast(any());
+    steps.verify(activities).finish(any());
     verify(activities, times(9)).addLearner(any());
+    // Since steps version 3, prepare and finish do the work of these.
+    verify(activities, never()).validate(any());
+    verify(activities, never()).registerPeer(any());
+    verify(activities, never()).admit(any());
+    verify(activities, never()).persist(any());
+    verify(activities, never()).broadcast(any());
     verify(activities, never()).removeLearner(any());
     verify(activities, never()).evict(any());
 
@@ -114,7 +117,7 @@ class JoinWorkflowTest {
     JoinActivities activities = mockOf(new ScriptedJoinActivities(8));
     String message = "node_id 4 already registered with different address a (request: b)";
     doThrow(ApplicationFailure.newNonRetryableFailure(message, JoinFailures.ALREADY_EXISTS))
-        .when(activities).validate(any());
+        .when(activities).prepare(any());
     JoinWorkflow join = start(activities);
 
     JoinResult result = join.join(ScriptedJoinActivities.input(JoinOptions.defaults()));
@@ -122,7 +125,8 @@ class JoinWorkflowTest {
     assertThat(result.success()).isFalse();
     assertThat(result.errorCode()).isEqualTo(JoinFailures.ALREADY_EXISTS);
     assertThat(result.error()).isEqualTo(message);
-    verify(activities).validate(any());
+    // Nothing to undo: prepare rejects before it changes anything.
+    verify(activities).prepare(any());
     verifyNoMoreInteractions(activities);
     JoinProgress progress = join.progress();
     assertThat(progress.phase()).isEqualTo(JoinPhase.REJECTED);
@@ -130,11 +134,34 @@ class JoinWorkflowTest {
   }
 
   @Test
+  void shouldEvictWhenPrepareFailsForGood() {
+    // prepare may have admitted the node before it kept failing: the join undoes the admission.
+    ScriptedJoinActivities cluster = new ScriptedJoinActivities(2)
+        .fail("prepare", ScriptedJoinActivities.ANY_GROUP, Integer.MAX_VALUE, JoinFailures.UNAVAILABLE, false,
+            "group 0 has no leader");
+    JoinActivities activities = mockOf(cluster);
+    JoinWorkflow join = start(activities);
+
+    JoinResult result = join.join(ScriptedJoinActivities.input(new JoinOptions(30_000, 16)));
+
+    assertThat(result.success()).isFalse();
+    assertThat(result.error()).isEqualTo("deadline of 30000 ms passed during validate");
+    InOrder compensation = inOrder(activities);
+    compensation.verify(activities, atLeastOnce()).prepare(any());
+    compensation.verify(activities).evict(any());
+    compensation.verify(activities).broadcast(any());
+    compensation.verifyNoMoreInteractions();
+    verify(activities, never()).addLearner(any());
+    verify(activities, never()).removeLearner(any());
+    assertThat(join.progress().phase()).isEqualTo(JoinPhase.COMPENSATED);
+  }
+
+  @Test
   void shouldReturnCurrentStateWhenAlreadyJoined() {
     ScriptedJoinActivities cluster = new ScriptedJoinActivities(8);
     JoinActivities activities = mockOf(cluster);
-    doReturn(new ValidateResult(ScriptedJoinActivities.CLUSTER_ID, 8, true, cluster.after()))
-        .when(activities).validate(any());
+    doReturn(new PrepareResult(ScriptedJoinActivities.CLUSTER_ID, 8, true, cluster.after(), null))
+        .when(activities).prepare(any());
     JoinWorkflow join = start(activities);
 
     JoinResult result = join.join(ScriptedJoinActivities.input(JoinOptions.defaults()));
@@ -142,7 +169,7 @@ class JoinWorkflowTest {
     assertThat(result.success()).isTrue();
     assertThat(result.alreadyJoined()).isTrue();
     assertThat(result.cluster()).isEqualTo(cluster.after());
-    verify(activities).validate(any());
+    verify(activities).prepare(any());
     verifyNoMoreInteractions(activities);
     assertThat(join.progress().phase()).isEqualTo(JoinPhase.DONE);
   }
@@ -193,12 +220,12 @@ class JoinWorkflowTest {
       perGroup.verify(activities).addLearner(argThat(in -> in.groupId() == group));
       perGroup.verify(activities).removeLearner(argThat(in -> in.groupId() == group));
     }
-    compensation.verify(activities).admit(any());
+    compensation.verify(activities).prepare(any());
     compensation.verify(activities, times(5)).removeLearner(any());
     compensation.verify(activities).evict(any());
     compensation.verify(activities).broadcast(any());
     compensation.verifyNoMoreInteractions();
-    verify(activities, never()).persist(any());
+    verify(activities, never()).finish(any());
     verify(activities, times(1)).broadcast(any());
 
     ArgumentCaptor<EvictInput> evicted = ArgumentCaptor.forClass(EvictInput.class);
@@ -236,7 +263,7 @@ class JoinWorkflowTest {
     compensation.verify(activities).evict(any());
     compensation.verify(activities).broadcast(any());
     compensation.verifyNoMoreInteractions();
-    verify(activities, never()).persist(any());
+    verify(activities, never()).finish(any());
     assertThat(join.progress().phase()).isEqualTo(JoinPhase.COMPENSATED);
   }
 
@@ -295,7 +322,7 @@ class JoinWorkflowTest {
     verify(activities, times(2)).addLearner(new GroupInput(NODE, 5));
     verify(activities, times(10)).addLearner(any());
     verify(activities, never()).removeLearner(any());
-    verify(activities).broadcast(any());
+    verify(activities).finish(any());
   }
 
   @Test
@@ -335,7 +362,7 @@ class JoinWorkflowTest {
     // The lagging wait is abandoned, not cancelled: the server may start one more attempt of
     // it until the workflow closes. Nothing else comes after the compensation.
     assertThat(callsAfterLast("broadcast", activities)).allSatisfy(call -> assertThat(call).isEqualTo("awaitLearner"));
-    verify(activities, never()).persist(any());
+    verify(activities, never()).finish(any());
   }
 
   /** The methods called after the last call of {@code method}, in call order. */

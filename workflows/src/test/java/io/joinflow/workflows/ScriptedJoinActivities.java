@@ -81,6 +81,12 @@ final class ScriptedJoinActivities implements JoinActivities {
   }
 
   @Override
+  public PrepareResult prepare(PrepareInput input) {
+    scripted("prepare", ANY_GROUP);
+    return new PrepareResult(CLUSTER_ID, dataGroups, false, before(), new PeerInfo("127.0.0.1:7104", "incarnation-1"));
+  }
+
+  @Override
   public GroupStep addLearner(GroupInput input) {
     scripted("addLearner", input.groupId());
     return new GroupStep(input.groupId(), SEED, List.of(SEED), List.of(input.nodeId()), true, 0, 0);
@@ -102,6 +108,12 @@ final class ScriptedJoinActivities implements JoinActivities {
   public BroadcastResult broadcast(BroadcastInput input) {
     scripted("broadcast", ANY_GROUP);
     return new BroadcastResult(2, List.of(input.nodeId()), List.of());
+  }
+
+  @Override
+  public FinishResult finish(FinishInput input) {
+    scripted("finish", ANY_GROUP);
+    return new FinishResult(after(), new BroadcastResult(2, List.of(input.nodeId()), List.of()));
   }
 
   @Override
