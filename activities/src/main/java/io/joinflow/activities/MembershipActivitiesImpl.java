@@ -4,6 +4,7 @@ import static io.joinflow.activities.ClusterViews.findNode;
 import static io.joinflow.activities.ClusterViews.group;
 import static io.joinflow.activities.ClusterViews.requireLeaders;
 import static io.joinflow.activities.ClusterViews.requireNode;
+import static io.joinflow.activities.Heartbeats.keepAlive;
 import static io.joinflow.activities.NodeAdminFailures.reject;
 import static io.joinflow.activities.NodeAdminFailures.rpc;
 
@@ -23,6 +24,8 @@ import io.joinflow.proto.v1.NodeState;
 import io.joinflow.proto.v1.TransferLeadershipRequest;
 import io.joinflow.proto.v1.TransferLeadershipResponse;
 import io.joinflow.workflows.ClusterSnapshot;
+import io.joinflow.workflows.JoinActivities.BroadcastInput;
+import io.joinflow.workflows.JoinActivities.BroadcastResult;
 import io.joinflow.workflows.JoinActivities.GroupInput;
 import io.joinflow.workflows.JoinActivities.GroupStep;
 import io.joinflow.workflows.MembershipActivities;
@@ -49,6 +52,8 @@ public final class MembershipActivitiesImpl implements MembershipActivities {
   private final NodeAdminPool pool;
   private final ActivitySettings settings;
   private final ClusterReads reads;
+  private final LearnerCatchUp catchUp;
+  private final TopologyBroadcast broadcast;
 
   public MembershipActivitiesImpl(NodeAdminPool pool) {
     this(pool, ActivitySettings.defaults());
@@ -58,6 +63,8 @@ public final class MembershipActivitiesImpl implements MembershipActivities {
     this.pool = Objects.requireNonNull(pool, "pool");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.reads = new ClusterReads(pool);
+    this.catchUp = new LearnerCatchUp(pool, settings);
+    this.broadcast = new TopologyBroadcast(pool, reads, settings);
   }
 
   @Override
@@ -81,6 +88,29 @@ public final class MembershipActivitiesImpl implements MembershipActivities {
         : "stays learner (voter limit " + input.maxVoters() + " reached)", input.groupId());
     return new GroupStep(input.groupId(), r.getLeader(), List.copyOf(r.getVotersList()),
         List.copyOf(r.getLearnersList()), r.getChanged(), 0, 0);
+  }
+
+  @Override
+  public GroupStep catchUpAndPromote(PromoteVoterInput input) {
+    catchUp.await(new GroupInput(input.nodeId(), input.groupId()));
+    return keepAlive(() -> promoteVoter(input));
+  }
+
+  @Override
+  public SettleResult settleMember(SettleInput input) {
+    return keepAlive(() -> {
+      ClusterSnapshot persisted = setMemberState(input.state());
+      BroadcastResult delivered;
+      try {
+        delivered = broadcast.broadcast(new BroadcastInput(input.state().nodeId(), input.listenAddr()));
+      } catch (RuntimeException e) {
+        // The state is set; a retry would only set it again. Receivers catch up from any later update.
+        LOG.warn("node {}: broadcast after setting it {} failed: {}", input.state().nodeId(), input.state().state(),
+            e.getMessage());
+        delivered = null;
+      }
+      return new SettleResult(persisted, delivered);
+    });
   }
 
   @Override

@@ -120,7 +120,8 @@ final class JoinAdmission {
         + "| incarnation | `" + (request.getIncarnation().isEmpty() ? "(not reported)" : request.getIncarnation()) + "` |\n"
         + "| deadline | " + options.deadlineMillis() / 1000 + " s, then compensate |\n"
         + "| learner additions at once | " + options.fanOut() + " |\n\n"
-        + "Steps: validate, registerPeer, admit, addLearner and awaitLearner per group, persist, broadcast."
+        + "Steps: prepare (validate, registerPeer, admit), addLearner and awaitLearner per group,"
+        + " finish (persist, broadcast)."
         + " The `progress` query shows the phase and every group's state.";
   }
 

@@ -14,6 +14,8 @@ import io.joinflow.workflows.MembershipActivities.GroupRole;
 import io.joinflow.workflows.MembershipActivities.MemberInput;
 import io.joinflow.workflows.MembershipActivities.MemberStateInput;
 import io.joinflow.workflows.MembershipActivities.PromoteVoterInput;
+import io.joinflow.workflows.MembershipActivities.SettleInput;
+import io.joinflow.workflows.MembershipActivities.SettleResult;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.testing.TestActivityEnvironment;
@@ -87,15 +89,23 @@ class MembershipActivitiesIT {
       assertThat(cluster.conf(g).listenerIds()).contains(4L);
     }
     for (int g : cluster.groups()) {
-      GroupStep promoted = activities.promoteVoter(new PromoteVoterInput(4, g, 0));
+      // Group 0 alone, the others after waiting in the same call (no stabilization window).
+      GroupStep promoted = g == 0 ? activities.promoteVoter(new PromoteVoterInput(4, g, 0))
+          : activities.catchUpAndPromote(new PromoteVoterInput(4, g, 0));
       assertThat(promoted.changed()).isTrue();
       assertThat(cluster.conf(g).voterIds()).containsExactly(1L, 2L, 3L, 4L);
       // Already a voter is success, limit or not.
       assertThat(activities.promoteVoter(new PromoteVoterInput(4, g, 3)).changed()).isFalse();
+      assertThat(activities.catchUpAndPromote(new PromoteVoterInput(4, g, 3)).changed()).isFalse();
     }
-    activities.setMemberState(new MemberStateInput(4, "ACTIVE", List.of("LEARNER", "ACTIVE")));
+    SettleResult settled = activities.settleMember(new SettleInput(
+        new MemberStateInput(4, "ACTIVE", List.of("LEARNER", "ACTIVE")), cluster.node(4).config().listen().toString()));
     assertThat(state(4)).isEqualTo(NodeState.ACTIVE);
     assertThat(cluster.metadata().getRoutingList()).allSatisfy(r -> assertThat(r.getVotersList()).contains(4L));
+    assertThat(settled.persisted().nodes()).filteredOn(n -> n.nodeId() == 4).singleElement()
+        .satisfies(n -> assertThat(n.state()).isEqualTo("ACTIVE"));
+    assertThat(settled.broadcast().version()).isEqualTo(cluster.metadata().getTopologyVersion());
+    assertThat(settled.broadcast().acked()).contains(4L);
   }
 
   @Test

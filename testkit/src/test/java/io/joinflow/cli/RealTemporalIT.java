@@ -373,11 +373,14 @@ class RealTemporalIT {
     String clusterId = Long.toUnsignedString(cluster.view().getClusterId());
     cluster.temporal().client().newUntypedWorkflowStub("promote/" + clusterId + "/" + JOINED)
         .getResult(2, TimeUnit.MINUTES, Object.class);
+    // Named after the version of the steps that wrote them, like the in-memory server's fixtures.
+    String join = "real-join-v" + JoinWorkflowImpl.STEPS_VERSION;
     Map<String, WorkflowExecutionHistory> histories = Map.of(
-        "real-join-success.json", cluster.temporal().client().fetchHistory(joined.getWorkflowId(), joined.getRunId()),
-        "real-join-compensated.json",
+        join + "-success.json", cluster.temporal().client().fetchHistory(joined.getWorkflowId(), joined.getRunId()),
+        join + "-compensated.json",
         cluster.temporal().client().fetchHistory(compensated.getWorkflowId(), compensated.getRunId()),
-        "real-promote-success.json", cluster.temporal().client().fetchHistory("promote/" + clusterId + "/" + JOINED));
+        "real-promote-v" + PromoteWorkflowImpl.STEPS_VERSION + "-success.json",
+        cluster.temporal().client().fetchHistory("promote/" + clusterId + "/" + JOINED));
     for (var h : histories.entrySet()) {
       // Round-trip through JSON, as the committed fixture is read.
       WorkflowExecutionHistory fromJson = WorkflowExecutionHistory.fromJson(h.getValue().toJson(true));
@@ -385,6 +388,11 @@ class RealTemporalIT {
           LeaveWorkflowImpl.class);
       if (Boolean.getBoolean(WRITE_PROPERTY)) {
         Path fixture = Path.of("..", "workflows", "src", "test", "resources", "histories", h.getKey());
+        if (Files.exists(fixture)) {
+          // A fixture records what published code did; it is never rewritten.
+          System.out.println("[real-temporal] kept " + fixture.getFileName() + " as committed");
+          continue;
+        }
         Files.writeString(fixture, h.getValue().toJson(true) + "\n");
         System.out.println("[real-temporal] wrote " + fixture.toAbsolutePath().normalize());
       }

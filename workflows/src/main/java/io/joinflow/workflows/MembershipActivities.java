@@ -1,5 +1,6 @@
 package io.joinflow.workflows;
 
+import io.joinflow.workflows.JoinActivities.BroadcastResult;
 import io.joinflow.workflows.JoinActivities.GroupInput;
 import io.joinflow.workflows.JoinActivities.GroupStep;
 import io.temporal.activity.ActivityInterface;
@@ -32,6 +33,22 @@ public interface MembershipActivities {
    */
   @ActivityMethod(name = "promoteVoter")
   GroupStep promoteVoter(PromoteVoterInput input);
+
+  /**
+   * {@link JoinActivities#awaitLearner} and then {@link #promoteVoter} in one call (promotion
+   * steps version 1, when no stabilization window separates them): the learner is promoted
+   * only once the leader's match index shows it caught up. Heartbeats while it waits.
+   */
+  @ActivityMethod(name = "catchUpAndPromote")
+  GroupStep catchUpAndPromote(PromoteVoterInput input);
+
+  /**
+   * {@link #setMemberState} and then {@link JoinActivities#broadcast} in one call (promotion
+   * steps version 1). A broadcast that fails leaves the state set: the result's
+   * {@code broadcast} is then null, and receivers catch up from any later update.
+   */
+  @ActivityMethod(name = "settleMember")
+  SettleResult settleMember(SettleInput input);
 
   /**
    * Group 0, in one entry: the node's state set to {@code state} when it is now in one of
@@ -85,6 +102,11 @@ public interface MembershipActivities {
    * @param from the states it may be set from (its current state included, to be idempotent)
    */
   record MemberStateInput(long nodeId, String state, List<String> from) {}
+
+  record SettleInput(MemberStateInput state, String listenAddr) {}
+
+  /** The cluster after setting the state, and what the broadcast that followed delivered (null: it failed). */
+  record SettleResult(ClusterSnapshot persisted, BroadcastResult broadcast) {}
 
   /**
    * @param alreadyLeft the node is DECOMMISSIONED and in no group: nothing to do

@@ -9,6 +9,8 @@ import io.joinflow.workflows.MembershipActivities.MemberInput;
 import io.joinflow.workflows.MembershipActivities.MemberState;
 import io.joinflow.workflows.MembershipActivities.MemberStateInput;
 import io.joinflow.workflows.MembershipActivities.PromoteVoterInput;
+import io.joinflow.workflows.MembershipActivities.SettleInput;
+import io.joinflow.workflows.MembershipActivities.SettleResult;
 import io.joinflow.workflows.PromoteProgress.GroupPromotion;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
@@ -39,6 +41,20 @@ import org.slf4j.Logger;
 public class PromoteWorkflowImpl implements PromoteWorkflow {
   private static final Logger log = Workflow.getLogger(PromoteWorkflowImpl.class);
 
+  /** The {@code getVersion} change id guarding the order and shape of the promotion's steps. */
+  public static final String STEPS_CHANGE_ID = "promote-steps";
+  /**
+   * The newest version of the steps ({@link Workflow#DEFAULT_VERSION}: the first).
+   * <ol>
+   *   <li>Fewer round trips: a group with no stabilization window to wait (none configured, or
+   *       promoteNow already signalled) and no pause waits and is promoted in one activity,
+   *       {@code catchUpAndPromote}; setMemberState and broadcast are one, {@code settleMember}.
+   * </ol>
+   */
+  public static final int STEPS_VERSION = 1;
+  /** The first version with catchUpAndPromote and settleMember. */
+  static final int MERGED_STEPS = 1;
+
   static final RetryOptions CLUSTER_RETRY = RetryOptions.newBuilder()
       .setInitialInterval(Duration.ofMillis(200))
       .setBackoffCoefficient(2)
@@ -49,6 +65,7 @@ public class PromoteWorkflowImpl implements PromoteWorkflow {
   static final ActivityOptions PROMOTE_VOTER = options(Duration.ofSeconds(60), Duration.ofMinutes(5));
   static final ActivityOptions SET_STATE = options(Duration.ofSeconds(30), Duration.ofMinutes(5));
   static final ActivityOptions BROADCAST = options(Duration.ofSeconds(60), Duration.ofMinutes(5));
+  static final ActivityOptions SETTLE = options(Duration.ofSeconds(90), Duration.ofMinutes(5));
   /** The shortest catch-up wait a group gets, even when the deadline is (almost) past. */
   private static final long MIN_WAIT_MILLIS = 1_000;
 
@@ -62,9 +79,11 @@ public class PromoteWorkflowImpl implements PromoteWorkflow {
   private long startedAtMillis;
   private long updatedAtMillis;
   private String outcome = "";
+  private int stepsVersion;
 
   @Override
   public PromoteResult promote(PromoteInput input) {
+    stepsVersion = Workflow.getVersion(STEPS_CHANGE_ID, Workflow.DEFAULT_VERSION, STEPS_VERSION);
     nodeId = input.nodeId();
     options = PromoteOptions.effective(input.options());
     startedAtMillis = Workflow.currentTimeMillis();
@@ -107,25 +126,39 @@ public class PromoteWorkflowImpl implements PromoteWorkflow {
     // becomes ACTIVE only when every group ended as intended, and never from DRAINING or
     // DECOMMISSIONED (a leave that started meanwhile wins).
     ClusterSnapshot persisted;
-    try {
-      persisted = membership(SET_STATE, "persist node " + nodeId + (success ? " as ACTIVE" : "") + " with routing")
-          .setMemberState(new MemberStateInput(nodeId, success ? "ACTIVE" : "LEARNER", List.of("LEARNER", "ACTIVE")));
-    } catch (ActivityFailure e) {
-      problems.add("persist failed: " + JoinWorkflowImpl.describe(e));
-      return fail(String.join("; ", problems), member.nodeState(), ClusterSnapshot.empty());
-    }
-
-    setPhase(PromotePhase.BROADCAST);
-    try {
-      BroadcastResult broadcast = join(BROADCAST, "broadcast topology after promoting node " + nodeId)
-          .broadcast(new BroadcastInput(nodeId, member.listenAddr()));
-      if (broadcast != null && broadcast.unreachable() != null && !broadcast.unreachable().isEmpty()) {
-        log.warn("node {}: topology version {} not delivered to {}", nodeId, broadcast.version(),
-            broadcast.unreachable());
+    MemberStateInput state = new MemberStateInput(nodeId, success ? "ACTIVE" : "LEARNER", List.of("LEARNER", "ACTIVE"));
+    String persisting = "persist node " + nodeId + (success ? " as ACTIVE" : "") + " with routing";
+    if (stepsVersion >= MERGED_STEPS) {
+      SettleResult settled;
+      try {
+        settled = membership(SETTLE, persisting + ", broadcast topology")
+            .settleMember(new SettleInput(state, member.listenAddr()));
+      } catch (ActivityFailure e) {
+        problems.add("persist failed: " + JoinWorkflowImpl.describe(e));
+        return fail(String.join("; ", problems), member.nodeState(), ClusterSnapshot.empty());
       }
-    } catch (ActivityFailure e) {
-      // Receivers catch up from any later, higher-versioned update; the promotion itself is done.
-      log.warn("node {}: broadcast after promotion failed: {}", nodeId, JoinWorkflowImpl.describe(e));
+      persisted = settled.persisted();
+      if (settled.broadcast() == null) {
+        log.warn("node {}: broadcast after promotion failed; receivers catch up from a later update", nodeId);
+      } else {
+        warnUndelivered(settled.broadcast());
+      }
+    } else {
+      try {
+        persisted = membership(SET_STATE, persisting).setMemberState(state);
+      } catch (ActivityFailure e) {
+        problems.add("persist failed: " + JoinWorkflowImpl.describe(e));
+        return fail(String.join("; ", problems), member.nodeState(), ClusterSnapshot.empty());
+      }
+
+      setPhase(PromotePhase.BROADCAST);
+      try {
+        warnUndelivered(join(BROADCAST, "broadcast topology after promoting node " + nodeId)
+            .broadcast(new BroadcastInput(nodeId, member.listenAddr())));
+      } catch (ActivityFailure e) {
+        // Receivers catch up from any later, higher-versioned update; the promotion itself is done.
+        log.warn("node {}: broadcast after promotion failed: {}", nodeId, JoinWorkflowImpl.describe(e));
+      }
     }
 
     String nodeState = stateOf(persisted, nodeId, member.nodeState());
@@ -156,6 +189,10 @@ public class PromoteWorkflowImpl implements PromoteWorkflow {
       return;
     }
     setGroup(group, PromotePhase.GROUP_CATCHING_UP, "");
+    if (stepsVersion >= MERGED_STEPS && (options.stabilizationMillis() <= 0 || promoteNow) && !paused) {
+      catchUpAndPromote(group, slots);
+      return;
+    }
     slots.acquire();
     try {
       join(awaitOptions(), "await learner node " + nodeId + " in group " + group)
@@ -183,18 +220,44 @@ public class PromoteWorkflowImpl implements PromoteWorkflow {
 
     slots.acquire();
     try {
-      GroupStep step = membership(PROMOTE_VOTER, "promote node " + nodeId + " to voter of group " + group)
-          .promoteVoter(new PromoteVoterInput(nodeId, group, options.maxVoters()));
-      if (step.voters().contains(nodeId)) {
-        setGroup(group, PromotePhase.GROUP_VOTER, "");
-      } else {
-        setGroup(group, PromotePhase.GROUP_LEARNER, LIMIT_REACHED + " of " + options.maxVoters() + " reached (voters "
-            + step.voters() + ")");
-      }
+      recordPromotion(group, membership(PROMOTE_VOTER, "promote node " + nodeId + " to voter of group " + group)
+          .promoteVoter(new PromoteVoterInput(nodeId, group, options.maxVoters())));
     } catch (ActivityFailure e) {
       setGroup(group, PromotePhase.GROUP_LEARNER, "promotion failed: " + JoinWorkflowImpl.describe(e));
     } finally {
       slots.release();
+    }
+  }
+
+  /** Version 1, nothing to wait for between catching up and promoting: both in one activity. */
+  private void catchUpAndPromote(int group, WorkflowSemaphore slots) {
+    slots.acquire();
+    try {
+      recordPromotion(group, membership(catchUpAndPromoteOptions(), "await learner node " + nodeId + " in group " + group
+          + ", promote it to voter").catchUpAndPromote(new PromoteVoterInput(nodeId, group, options.maxVoters())));
+    } catch (ActivityFailure e) {
+      String why = e.getCause() instanceof TimeoutFailure
+          ? "not caught up within the catch-up deadline of " + options.catchUpDeadlineMillis() + " ms"
+          : "not caught up or not promoted: " + JoinWorkflowImpl.describe(e);
+      setGroup(group, PromotePhase.GROUP_LEARNER, why);
+    } finally {
+      slots.release();
+    }
+  }
+
+  private void recordPromotion(int group, GroupStep step) {
+    if (step.voters().contains(nodeId)) {
+      setGroup(group, PromotePhase.GROUP_VOTER, "");
+    } else {
+      setGroup(group, PromotePhase.GROUP_LEARNER, LIMIT_REACHED + " of " + options.maxVoters() + " reached (voters "
+          + step.voters() + ")");
+    }
+  }
+
+  private void warnUndelivered(BroadcastResult broadcast) {
+    if (broadcast != null && broadcast.unreachable() != null && !broadcast.unreachable().isEmpty()) {
+      log.warn("node {}: topology version {} not delivered to {}", nodeId, broadcast.version(),
+          broadcast.unreachable());
     }
   }
 
@@ -240,6 +303,13 @@ public class PromoteWorkflowImpl implements PromoteWorkflow {
         .setRetryOptions(CLUSTER_RETRY)
         .setCancellationType(ActivityCancellationType.ABANDON)
         .build();
+  }
+
+  /** The catch-up's bound, plus the time a promotion gets on its own. */
+  private ActivityOptions catchUpAndPromoteOptions() {
+    ActivityOptions await = awaitOptions();
+    Duration bound = await.getStartToCloseTimeout().plus(PROMOTE_VOTER.getStartToCloseTimeout());
+    return ActivityOptions.newBuilder(await).setStartToCloseTimeout(bound).setScheduleToCloseTimeout(bound).build();
   }
 
   private static String stateOf(ClusterSnapshot cluster, long nodeId, String fallback) {

@@ -18,7 +18,7 @@ import java.util.function.Predicate;
 /** The activity events of a join's history, decoded: which step, which group, in what order. */
 final class JoinHistory {
   private static final DataConverter CONVERTER = DefaultDataConverter.STANDARD_INSTANCE;
-  private static final Set<String> GROUP_STEPS = Set.of("addLearner", "awaitLearner", "removeLearner", "promoteVoter", "moveLeadership",
+  private static final Set<String> GROUP_STEPS = Set.of("addLearner", "awaitLearner", "removeLearner", "promoteVoter", "catchUpAndPromote", "moveLeadership",
       "removeMember");
 
   /** An activity as scheduled; {@code group} is -1 for steps that have none. */
@@ -109,6 +109,11 @@ final class JoinHistory {
       return -1;
     }
     try {
+      if (type.equals("promoteVoter") || type.equals("catchUpAndPromote")) {
+        MembershipActivities.PromoteVoterInput in = CONVERTER.fromPayloads(0, Optional.of(input),
+            MembershipActivities.PromoteVoterInput.class, MembershipActivities.PromoteVoterInput.class);
+        return in == null ? -1 : in.groupId();
+      }
       JoinActivities.GroupInput in = CONVERTER.fromPayloads(0, Optional.of(input), JoinActivities.GroupInput.class,
           JoinActivities.GroupInput.class);
       return in == null ? -1 : in.groupId();

@@ -17,9 +17,15 @@ import org.junit.jupiter.api.Test;
  * <pre>mvn -pl workflows test -Dtest=MembershipHistoryFixturesTest -Djoinflow.histories.write=true</pre>
  */
 class MembershipHistoryFixturesTest {
+  // Written by the first version of the promotion's steps (and the leave's only one).
   static final String PROMOTE_SUCCESS = "promote-success-8-groups.json";
   static final String PROMOTE_NOT_CAUGHT_UP = "promote-learner-not-caught-up.json";
   static final String LEAVE_SUCCESS = "leave-success-8-groups.json";
+  // Written by the current version of the promotion's steps; a new version adds its own files.
+  static final String PROMOTE_CURRENT = "promote-v" + PromoteWorkflowImpl.STEPS_VERSION + "-";
+  static final String CURRENT_PROMOTE_SUCCESS = PROMOTE_CURRENT + "success-8-groups.json";
+  static final String CURRENT_PROMOTE_NOT_CAUGHT_UP = PROMOTE_CURRENT + "learner-not-caught-up.json";
+  static final String CURRENT_PROMOTE_NO_WINDOW = PROMOTE_CURRENT + "no-window-8-groups.json";
 
   @BeforeEach
   void onlyWhenAsked() {
@@ -29,11 +35,24 @@ class MembershipHistoryFixturesTest {
 
   @Test
   void writePromoteSuccess() throws IOException {
-    try (MembershipTestServer server = new MembershipTestServer(new ScriptedJoinActivities(8),
-        ScriptedMembershipActivities.joined(8))) {
+    ScriptedJoinActivities join = new ScriptedJoinActivities(8);
+    try (MembershipTestServer server = new MembershipTestServer(join,
+        ScriptedMembershipActivities.joined(8).joinActivities(join))) {
       PromoteResult result = server.newPromote().promote(MembershipTestServer.promoteInput(PromoteOptions.defaults()));
       assertThat(result.success()).isTrue();
-      write(PROMOTE_SUCCESS, server, MembershipTestServer.promoteId());
+      write(CURRENT_PROMOTE_SUCCESS, server, MembershipTestServer.promoteId());
+    }
+  }
+
+  @Test
+  void writePromoteWithoutAWindow() throws IOException {
+    ScriptedJoinActivities join = new ScriptedJoinActivities(8);
+    try (MembershipTestServer server = new MembershipTestServer(join,
+        ScriptedMembershipActivities.joined(8).joinActivities(join))) {
+      PromoteResult result = server.newPromote().promote(MembershipTestServer.promoteInput(
+          new PromoteOptions(0, 30_000, 0, 16)));
+      assertThat(result.success()).isTrue();
+      write(CURRENT_PROMOTE_NO_WINDOW, server, MembershipTestServer.promoteId());
     }
   }
 
@@ -41,16 +60,19 @@ class MembershipHistoryFixturesTest {
   void writePromoteNotCaughtUp() throws IOException {
     ScriptedJoinActivities join = new ScriptedJoinActivities(8)
         .fail("awaitLearner", 3, Integer.MAX_VALUE, JoinFailures.UNAVAILABLE, false, "applied 7 of 4200");
-    try (MembershipTestServer server = new MembershipTestServer(join, ScriptedMembershipActivities.joined(8))) {
+    try (MembershipTestServer server = new MembershipTestServer(join,
+        ScriptedMembershipActivities.joined(8).joinActivities(join))) {
       PromoteResult result = server.newPromote().promote(MembershipTestServer.promoteInput(
           new PromoteOptions(2_000, 30_000, 0, 16)));
       assertThat(result.success()).isFalse();
-      write(PROMOTE_NOT_CAUGHT_UP, server, MembershipTestServer.promoteId());
+      write(CURRENT_PROMOTE_NOT_CAUGHT_UP, server, MembershipTestServer.promoteId());
     }
   }
 
   @Test
   void writeLeaveSuccess() throws IOException {
+    // The leave's steps have one version; its fixture is written once.
+    assumeTrue(!Files.exists(dir().resolve(LEAVE_SUCCESS)), LEAVE_SUCCESS + " is kept as committed");
     try (MembershipTestServer server = new MembershipTestServer(new ScriptedJoinActivities(8),
         ScriptedMembershipActivities.promoted(8))) {
       LeaveResult result = server.newLeave().leave(MembershipTestServer.leaveInput());
@@ -60,8 +82,15 @@ class MembershipHistoryFixturesTest {
   }
 
   private static void write(String name, MembershipTestServer server, String workflowId) throws IOException {
-    Path dir = Path.of(System.getProperty("basedir", "."), "src", "test", "resources", "histories");
+    Path dir = dir();
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve(name), server.history(workflowId).toJson(true) + "\n", StandardCharsets.UTF_8);
+    Path file = dir.resolve(name);
+    // A fixture records what published code did; it is never rewritten.
+    assertThat(file).as("committed fixture " + name + " is kept as it is").doesNotExist();
+    Files.writeString(file, server.history(workflowId).toJson(true) + "\n", StandardCharsets.UTF_8);
+  }
+
+  private static Path dir() {
+    return Path.of(System.getProperty("basedir", "."), "src", "test", "resources", "histories");
   }
 }

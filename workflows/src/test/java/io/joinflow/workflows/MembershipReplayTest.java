@@ -1,5 +1,8 @@
 package io.joinflow.workflows;
 
+import static io.joinflow.workflows.MembershipHistoryFixturesTest.CURRENT_PROMOTE_NOT_CAUGHT_UP;
+import static io.joinflow.workflows.MembershipHistoryFixturesTest.CURRENT_PROMOTE_NO_WINDOW;
+import static io.joinflow.workflows.MembershipHistoryFixturesTest.CURRENT_PROMOTE_SUCCESS;
 import static io.joinflow.workflows.MembershipHistoryFixturesTest.LEAVE_SUCCESS;
 import static io.joinflow.workflows.MembershipHistoryFixturesTest.PROMOTE_NOT_CAUGHT_UP;
 import static io.joinflow.workflows.MembershipHistoryFixturesTest.PROMOTE_SUCCESS;
@@ -42,7 +45,8 @@ class MembershipReplayTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {PROMOTE_SUCCESS, PROMOTE_NOT_CAUGHT_UP})
+  @ValueSource(strings = {PROMOTE_SUCCESS, PROMOTE_NOT_CAUGHT_UP, CURRENT_PROMOTE_SUCCESS, CURRENT_PROMOTE_NOT_CAUGHT_UP,
+      CURRENT_PROMOTE_NO_WINDOW})
   void shouldReplayCommittedPromotion(String fixture) throws Exception {
     replay(fixture, PromoteWorkflowImpl.class);
   }
@@ -67,8 +71,33 @@ class MembershipReplayTest {
   }
 
   @Test
-  void notCaughtUpFixtureNeverPromotesTheLaggingGroup() throws IOException {
-    JoinHistory history = new JoinHistory(load(PROMOTE_NOT_CAUGHT_UP));
+  void currentPromoteFixtureSettlesInOneActivity() throws IOException {
+    JoinHistory history = new JoinHistory(load(CURRENT_PROMOTE_SUCCESS));
+
+    assertThat(history.scheduled().stream().map(JoinHistory.Activity::type).distinct())
+        .containsExactly("describeMember", "awaitLearner", "promoteVoter", "settleMember");
+    assertThat(history.scheduled("promoteVoter")).hasSize(9);
+    assertThat(history.events().stream().filter(e -> e.getEventType() == EventType.EVENT_TYPE_TIMER_FIRED))
+        .as("one stabilization window per group").hasSize(9);
+    assertThat(last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  }
+
+  @Test
+  void noWindowFixtureWaitsAndPromotesInOneActivityPerGroup() throws IOException {
+    JoinHistory history = new JoinHistory(load(CURRENT_PROMOTE_NO_WINDOW));
+
+    assertThat(history.scheduled().stream().map(JoinHistory.Activity::type).distinct())
+        .containsExactly("describeMember", "catchUpAndPromote", "settleMember");
+    assertThat(history.scheduled("catchUpAndPromote")).extracting(JoinHistory.Activity::group)
+        .containsExactlyInAnyOrderElementsOf(IntStream.rangeClosed(0, 8).boxed().toList());
+    assertThat(history.events().stream().filter(e -> e.getEventType() == EventType.EVENT_TYPE_TIMER_STARTED)).isEmpty();
+    assertThat(last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {PROMOTE_NOT_CAUGHT_UP, CURRENT_PROMOTE_NOT_CAUGHT_UP})
+  void notCaughtUpFixtureNeverPromotesTheLaggingGroup(String fixture) throws IOException {
+    JoinHistory history = new JoinHistory(load(fixture));
 
     assertThat(history.scheduled("promoteVoter")).hasSize(8);
     assertThat(history.scheduled("awaitLearner")).hasSize(9);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.mockito.AdditionalAnswers.delegatesTo;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.atLeast;
 import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
@@ -43,6 +44,7 @@ class PromoteWorkflowTest {
   private PromoteWorkflow start(ScriptedJoinActivities joinScript, ScriptedMembershipActivities membershipScript) {
     cluster = membershipScript;
     join = mock(JoinActivities.class, withSettings().withoutAnnotations().defaultAnswer(delegatesTo(joinScript)));
+    membershipScript.joinActivities(join);
     membership = mock(MembershipActivities.class,
         withSettings().withoutAnnotations().defaultAnswer(delegatesTo(membershipScript)));
     server = new MembershipTestServer(join, membership);
@@ -68,8 +70,10 @@ class PromoteWorkflowTest {
     InOrder steps = inOrder(join, membership);
     steps.verify(membership).describeMember(any());
     steps.verify(membership, times(GROUPS + 1)).promoteVoter(any());
-    steps.verify(membership).setMemberState(any());
+    // Since promotion steps version 1: setMemberState and broadcast in one activity.
+    steps.verify(membership).settleMember(any());
     steps.verify(join).broadcast(any());
+    verify(membership, never()).catchUpAndPromote(any());
     assertThat(cluster.nodeState()).isEqualTo("ACTIVE");
     PromoteProgress progress = promote.progress();
     assertThat(progress.done()).isTrue();
@@ -150,9 +154,34 @@ class PromoteWorkflowTest {
         .satisfies(g -> assertThat(g.state()).isEqualTo(PromotePhase.GROUP_LEARNER));
     assertThat(result.groups()).filteredOn(g -> g.groupId() != 3).extracting(GroupPromotion::state)
         .containsOnly(PromotePhase.GROUP_VOTER);
-    verify(membership, never()).promoteVoter(new PromoteVoterInput(NODE, 3, 0));
+    // No window: each group waits and is promoted in one activity, the lagging one never promoted.
+    verify(membership, atLeast(GROUPS + 1)).catchUpAndPromote(any());
+    verify(membership, atLeast(2)).catchUpAndPromote(new PromoteVoterInput(NODE, 3, 0));
+    verify(join, atLeast(2)).awaitLearner(new GroupInput(NODE, 3));
     assertThat(cluster.voters(3)).containsExactly(1L);
     assertThat(promote.progress().phase()).isEqualTo(PromotePhase.FAILED);
+  }
+
+  @Test
+  void shouldWaitAndPromoteInOneActivityPerGroupWithoutAWindow() {
+    PromoteWorkflow promote = start(new ScriptedJoinActivities(GROUPS), ScriptedMembershipActivities.joined(GROUPS));
+
+    PromoteResult result = promote.promote(MembershipTestServer.promoteInput(new PromoteOptions(0, 30_000, 0, 16)));
+
+    assertThat(result.success()).as(result.error()).isTrue();
+    assertThat(result.groups()).extracting(GroupPromotion::state).containsOnly(PromotePhase.GROUP_VOTER);
+    JoinHistory history = new JoinHistory(server.history(MembershipTestServer.promoteId()));
+    assertThat(history.scheduled().stream().map(JoinHistory.Activity::type).distinct())
+        .containsExactly("describeMember", "catchUpAndPromote", "settleMember");
+    assertThat(history.scheduled("catchUpAndPromote")).hasSize(GROUPS + 1);
+    for (int g = 0; g <= GROUPS; g++) {
+      // The wait runs inside the activity.
+      InOrder group = inOrder(membership, join);
+      group.verify(membership).catchUpAndPromote(new PromoteVoterInput(NODE, g, 0));
+      group.verify(join).awaitLearner(new GroupInput(NODE, g));
+      assertThat(cluster.voters(g)).containsExactly(1L, NODE);
+    }
+    assertThat(cluster.nodeState()).isEqualTo("ACTIVE");
   }
 
   @Test
@@ -166,6 +195,8 @@ class PromoteWorkflowTest {
     assertThat(result.success()).isFalse();
     assertThat(result.error()).contains("DRAINING");
     verify(membership, never()).promoteVoter(any());
+    verify(membership, never()).catchUpAndPromote(any());
     verify(membership, never()).setMemberState(any());
+    verify(membership, never()).settleMember(any());
   }
 }

@@ -32,6 +32,10 @@ class RealHistoryReplayTest {
   static final String JOIN = "real-join-success.json";
   static final String COMPENSATED = "real-join-compensated.json";
   static final String PROMOTE = "real-promote-success.json";
+  // Recorded with join steps version 3 and promotion steps version 1.
+  static final String JOIN_V3 = "real-join-v3-success.json";
+  static final String COMPENSATED_V3 = "real-join-v3-compensated.json";
+  static final String PROMOTE_V1 = "real-promote-v1-success.json";
   private static final AtomicInteger WORKERS = new AtomicInteger();
   private static TestWorkflowEnvironment env;
 
@@ -46,7 +50,7 @@ class RealHistoryReplayTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {JOIN, COMPENSATED, PROMOTE})
+  @ValueSource(strings = {JOIN, COMPENSATED, PROMOTE, JOIN_V3, COMPENSATED_V3, PROMOTE_V1})
   void shouldReplayARealServersHistory(String fixture) throws Exception {
     Worker worker = env.newWorker("real-replay-" + WORKERS.incrementAndGet(), WorkerOptions.newBuilder()
         .setDefaultDeadlockDetectionTimeout(JoinTestServer.DEADLOCK_DETECTION_MILLIS)
@@ -72,10 +76,26 @@ class RealHistoryReplayTest {
   }
 
   @Test
-  void theCompensatedFixtureUndidEveryGroupAndEvictedTheNode() throws IOException {
-    List<HistoryEvent> events = load(COMPENSATED).getEvents();
+  void theVersion3JoinFixturePreparedAndFinishedInOneActivityEach() throws IOException {
+    List<HistoryEvent> events = load(JOIN_V3).getEvents();
+    assertThat(events).filteredOn(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+        .allSatisfy(e -> assertThat(e.getUserMetadata().hasSummary()).isTrue());
+    assertThat(scheduled(events).stream().distinct()).containsExactly("prepare", "addLearner", "awaitLearner", "finish");
+    assertThat(events.get(events.size() - 1).getEventType()).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  }
+
+  @Test
+  void thePromotionFixtureOfVersion1WaitedAndPromotedInOneActivityPerGroup() throws IOException {
+    List<String> types = scheduled(load(PROMOTE_V1).getEvents());
+    assertThat(types.stream().distinct()).containsExactly("describeMember", "catchUpAndPromote", "settleMember");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {COMPENSATED, COMPENSATED_V3})
+  void theCompensatedFixtureUndidEveryGroupAndEvictedTheNode(String fixture) throws IOException {
+    List<HistoryEvent> events = load(fixture).getEvents();
     List<String> types = scheduled(events);
-    assertThat(types).contains("addLearner", "removeLearner", "evict").doesNotContain("persist");
+    assertThat(types).contains("addLearner", "removeLearner", "evict").doesNotContain("persist", "finish");
     assertThat(types.get(types.size() - 1)).isEqualTo("broadcast");
     // The deadline timer fired; the workflow itself completed (success=false).
     assertThat(events).anySatisfy(e -> assertThat(e.getEventType()).isEqualTo(EventType.EVENT_TYPE_TIMER_FIRED));

@@ -5,6 +5,7 @@ import static io.joinflow.workflows.ScriptedJoinActivities.NODE;
 import static io.joinflow.workflows.ScriptedJoinActivities.NODE_ADDR;
 import static io.joinflow.workflows.ScriptedJoinActivities.SEED;
 
+import io.joinflow.workflows.JoinActivities.BroadcastInput;
 import io.joinflow.workflows.JoinActivities.GroupInput;
 import io.joinflow.workflows.JoinActivities.GroupStep;
 import io.temporal.failure.ApplicationFailure;
@@ -25,6 +26,8 @@ final class ScriptedMembershipActivities implements MembershipActivities {
   private final Map<Integer, Long> leaders = new TreeMap<>();
   private String nodeState;
   private ApplicationFailure planRefusal;
+  /** Answers catchUpAndPromote's wait and settleMember's broadcast, as the worker's join activities would. */
+  private JoinActivities join = new ScriptedJoinActivities(0);
 
   /** Node 4 learner of every group (LEARNER), as a join leaves it. */
   static ScriptedMembershipActivities joined(int dataGroups) {
@@ -56,6 +59,12 @@ final class ScriptedMembershipActivities implements MembershipActivities {
   /** Makes planLeave refuse with this (non-retryable) failure. */
   ScriptedMembershipActivities refuseLeave(String message) {
     planRefusal = ApplicationFailure.newNonRetryableFailure(message, JoinFailures.FAILED_PRECONDITION);
+    return this;
+  }
+
+  /** Waits and broadcasts through {@code join} (e.g. with its scripted failures). */
+  ScriptedMembershipActivities joinActivities(JoinActivities join) {
+    this.join = join;
     return this;
   }
 
@@ -94,6 +103,19 @@ final class ScriptedMembershipActivities implements MembershipActivities {
       }
     }
     return step(g, changed);
+  }
+
+  @Override
+  public GroupStep catchUpAndPromote(PromoteVoterInput input) {
+    // Not synchronized: the wait must not hold up the other groups.
+    join.awaitLearner(new GroupInput(input.nodeId(), input.groupId()));
+    return promoteVoter(input);
+  }
+
+  @Override
+  public SettleResult settleMember(SettleInput input) {
+    ClusterSnapshot persisted = setMemberState(input.state());
+    return new SettleResult(persisted, join.broadcast(new BroadcastInput(input.state().nodeId(), input.listenAddr())));
   }
 
   @Override
