@@ -47,6 +47,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
   private final LearnerCatchUp catchUp;
   private final TopologyBroadcast broadcast;
   private final LearnerRemoval removal;
+  private final JoinTokenSettlement tokens;
 
   public JoinActivitiesImpl(NodeAdminPool pool) {
     this(pool, Clock.systemUTC(), ActivitySettings.defaults());
@@ -71,6 +72,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
     this.catchUp = new LearnerCatchUp(pool, settings);
     this.broadcast = new TopologyBroadcast(pool, reads, settings);
     this.removal = new LearnerRemoval(pool, reads, settings);
+    this.tokens = new JoinTokenSettlement(pool, clock);
   }
 
   @Override
@@ -176,6 +178,8 @@ public final class JoinActivitiesImpl implements JoinActivities {
         LOG.info("node {}: persisted as {} with routing of {} groups (topology version {})", nodeId,
             node.getState() == NodeState.JOINING ? NodeState.LEARNER : node.getState(), view.getGroupsCount(),
             r.getTopologyVersion());
+        // The join is done: its token cannot start another one.
+        tokens.settle(nodeId, input.workflowId(), io.joinflow.proto.v1.TokenState.TOKEN_CONSUMED);
         return ClusterViews.snapshot(after);
       }
       // Another membership change committed between the read and the write; publish again.
@@ -228,5 +232,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
         .addCommands(batches.joinRecord(nodeId, input.workflowId(), JoinPhase.COMPENSATED, "compensated: " + reason));
     MetadataResult r = reads.propose(batch);
     LOG.info("node {}: evicted from the topology (version {}): {}", nodeId, r.getTopologyVersion(), reason);
+    // Undone, so the node may try again with the same token.
+    tokens.settle(nodeId, input.workflowId(), io.joinflow.proto.v1.TokenState.TOKEN_ISSUED);
   }
 }

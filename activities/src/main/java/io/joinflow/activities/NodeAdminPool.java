@@ -208,6 +208,17 @@ public final class NodeAdminPool implements AutoCloseable {
     return call("propose metadata", stub -> stub.proposeMetadata(request));
   }
 
+  /** The join tokens group 0 stores (with their hashes), through any reachable node. */
+  public java.util.List<io.joinflow.proto.v1.TokenRecord> tokens() {
+    return call("join tokens", stub -> stub.getTokens(io.joinflow.proto.v1.GetTokensRequest.getDefaultInstance()))
+        .getTokensList();
+  }
+
+  /** Issues a join token or compare-and-sets its state, through any reachable node. */
+  public MetadataResult changeToken(io.joinflow.proto.v1.ChangeTokenRequest request) {
+    return call("change a join token", stub -> stub.changeToken(request));
+  }
+
   /** Closes every channel, waiting briefly for calls in flight. */
   @Override
   public void close() {

@@ -15,4 +15,30 @@ public interface ClusterMetadataSource {
    * @throws StatusException UNAVAILABLE when no node answers
    */
   MetadataState metadata() throws StatusException;
+
+  /**
+   * The join tokens group 0 stores, hashes included (NodeAdmin {@code GetTokens}).
+   *
+   * @throws StatusException UNAVAILABLE when no node answers; UNIMPLEMENTED for a source that
+   *     reads group 0's records only
+   */
+  default java.util.List<io.joinflow.proto.v1.TokenRecord> tokens() throws StatusException {
+    throw unsupported();
+  }
+
+  /**
+   * Issues a join token or compare-and-sets its state (NodeAdmin {@code ChangeToken}).
+   *
+   * @throws StatusException the status group 0 refused the change with (nothing changed), or
+   *     UNAVAILABLE when no node answers
+   */
+  default io.joinflow.proto.v1.MetadataResult changeToken(io.joinflow.proto.v1.ChangeTokenRequest request)
+      throws StatusException {
+    throw unsupported();
+  }
+
+  private static StatusException unsupported() {
+    return io.grpc.Status.UNIMPLEMENTED.withDescription("this gateway reads the cluster without join tokens;"
+        + " start it with --nodes to use them").asException();
+  }
 }

@@ -5,6 +5,8 @@ import io.grpc.StatusException;
 import io.joinflow.proto.v1.JoinRequest;
 import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.NodeState;
+import io.joinflow.proto.v1.TokenRecord;
+import io.joinflow.proto.v1.TokenState;
 import io.joinflow.workflows.JoinInput;
 import io.joinflow.workflows.JoinOptions;
 import io.joinflow.workflows.JoinResult;
@@ -25,7 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Join: checks the request, starts the node's join workflow or attaches to the one already
+ * Join: checks the request and its join token ({@link JoinTokens}: the token is claimed for the
+ * node's workflow before the workflow starts, and a refused token starts nothing), starts the node's join workflow or attaches to the one already
  * running for that node (conflict policy USE_EXISTING: a duplicate or retried Join never races
  * the first, W4), waits for its result and starts the node's promotion when it succeeded.
  */
@@ -40,9 +43,12 @@ final class JoinAdmission {
   private final WorkflowWaits waits;
   private final JoinsInFlight inFlight;
   private final Promotions promotions;
+  private final JoinTokens tokens;
 
   JoinAdmission(WorkflowClient client, ClusterMetadataSource source, ClusterId clusterId, JoinOptions options,
-                TemporalEndpoint temporal, WorkflowWaits waits, JoinsInFlight inFlight, Promotions promotions) {
+                TemporalEndpoint temporal, WorkflowWaits waits, JoinsInFlight inFlight, Promotions promotions,
+                JoinTokens tokens) {
+    this.tokens = tokens;
     this.client = client;
     this.source = source;
     this.clusterId = clusterId;
@@ -68,8 +74,24 @@ final class JoinAdmission {
         .setStaticDetails(details(request, listenAddr, wireVersion, cluster))
         .build();
     JoinInput input = new JoinInput(request.getNodeId(), listenAddr, wireVersion, cluster, options);
+    // Before any workflow starts: a refused token changes nothing.
+    TokenRecord token = tokens.check(request.getToken(), request.getNodeId(), workflowId, false);
+    if (token != null && token.getState() == TokenState.TOKEN_CONSUMED) {
+      // Only the node asking again about the join this token admitted gets an answer.
+      JoinResponse finished = answerFromFinishedRun(cluster, workflowId, request, listenAddr);
+      if (finished == null) {
+        throw JoinTokens.usedBy(token, Long.toUnsignedString(request.getNodeId()));
+      }
+      return finished;
+    }
+    if (token != null) {
+      tokens.claim(request.getToken(), token, request.getNodeId(), workflowId);
+    }
     JoinResponse finished = answerFromFinishedRun(cluster, workflowId, request, listenAddr);
     if (finished != null) {
+      if (token != null) {
+        tokens.settle(request.getNodeId(), workflowId, true);
+      }
       return finished;
     }
     WorkflowExecution execution;
@@ -91,6 +113,9 @@ final class JoinAdmission {
       result = waits.awaitResult(stub, workflowId, waitMs, JoinResult.class, request.getNodeId(), "Join");
     } finally {
       inFlight.done(workflowId, execution.getRunId());
+    }
+    if (token != null) {
+      tokens.settle(request.getNodeId(), workflowId, result.success());
     }
     Status rejection = JoinResponses.rejection(result);
     if (rejection != null) {
