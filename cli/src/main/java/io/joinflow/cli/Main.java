@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "joinflow", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Runs and inspects joinflow cluster nodes.",
     subcommands = {NodeCommand.class, StatusCommand.class, DevCommand.class, DemoCommand.class,
-        WorkerCommand.class, GatewayCommand.class, JoinsCommand.class, LeaveCommand.class, BenchCommand.class, CertCommand.class})
+        WorkerCommand.class, GatewayCommand.class, JoinsCommand.class, LeaveCommand.class, BenchCommand.class, CertCommand.class,
+        TokenCommand.class})
 public final class Main implements Runnable {
 
   @Spec

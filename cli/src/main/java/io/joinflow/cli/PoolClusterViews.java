@@ -18,6 +18,17 @@ record PoolClusterViews(NodeAdminPool pool) implements ClusterMetadataSource {
     return read(pool::metadata);
   }
 
+  @Override
+  public java.util.List<io.joinflow.proto.v1.TokenRecord> tokens() throws StatusException {
+    return read(pool::tokens);
+  }
+
+  @Override
+  public io.joinflow.proto.v1.MetadataResult changeToken(io.joinflow.proto.v1.ChangeTokenRequest request)
+      throws StatusException {
+    return read(() -> pool.changeToken(request));
+  }
+
   public ClusterView view() throws StatusException {
     return read(pool::clusterView);
   }
