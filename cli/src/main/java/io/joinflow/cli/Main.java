@@ -48,7 +48,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "name a subcommand: demo, dev, node, status, worker, gateway, joins, leave, bench or cert");
+    throw new ParameterException(spec.commandLine(), "name a subcommand: demo, dev, node, status, worker, gateway, joins, leave, bench, cert or token");
   }
 
   /** The version stamped into the jar's manifest by the build. */
