@@ -1,5 +1,6 @@
 package io.joinflow.activities;
 
+import io.joinflow.proto.v1.TokenState;
 import static io.joinflow.activities.Heartbeats.keepAlive;
 import static io.joinflow.activities.NodeAdminFailures.reject;
 import static io.joinflow.activities.NodeAdminFailures.rpc;
@@ -179,7 +180,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
             node.getState() == NodeState.JOINING ? NodeState.LEARNER : node.getState(), view.getGroupsCount(),
             r.getTopologyVersion());
         // The join is done: its token cannot start another one.
-        tokens.settle(nodeId, input.workflowId(), io.joinflow.proto.v1.TokenState.TOKEN_CONSUMED);
+        tokens.settle(nodeId, input.workflowId(), TokenState.TOKEN_CONSUMED);
         return ClusterViews.snapshot(after);
       }
       // Another membership change committed between the read and the write; publish again.
@@ -233,6 +234,6 @@ public final class JoinActivitiesImpl implements JoinActivities {
     MetadataResult r = reads.propose(batch);
     LOG.info("node {}: evicted from the topology (version {}): {}", nodeId, r.getTopologyVersion(), reason);
     // Undone, so the node may try again with the same token.
-    tokens.settle(nodeId, input.workflowId(), io.joinflow.proto.v1.TokenState.TOKEN_ISSUED);
+    tokens.settle(nodeId, input.workflowId(), TokenState.TOKEN_ISSUED);
   }
 }

@@ -5,8 +5,11 @@ import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.joinflow.activities.NodeAdminPool;
 import io.joinflow.gateway.ClusterMetadataSource;
+import io.joinflow.proto.v1.ChangeTokenRequest;
 import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
+import io.joinflow.proto.v1.TokenRecord;
 
 /**
  * The cluster read through whichever configured node answers: group 0's records for the
@@ -19,12 +22,12 @@ record PoolClusterViews(NodeAdminPool pool) implements ClusterMetadataSource {
   }
 
   @Override
-  public java.util.List<io.joinflow.proto.v1.TokenRecord> tokens() throws StatusException {
+  public java.util.List<TokenRecord> tokens() throws StatusException {
     return read(pool::tokens);
   }
 
   @Override
-  public io.joinflow.proto.v1.MetadataResult changeToken(io.joinflow.proto.v1.ChangeTokenRequest request)
+  public MetadataResult changeToken(ChangeTokenRequest request)
       throws StatusException {
     return read(() -> pool.changeToken(request));
   }

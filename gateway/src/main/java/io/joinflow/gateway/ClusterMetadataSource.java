@@ -1,7 +1,10 @@
 package io.joinflow.gateway;
 
 import io.grpc.StatusException;
+import io.joinflow.proto.v1.ChangeTokenRequest;
+import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
+import io.joinflow.proto.v1.TokenRecord;
 
 /**
  * Where the gateway reads the cluster from (any live node's NodeAdmin). The gateway needs group
@@ -22,7 +25,7 @@ public interface ClusterMetadataSource {
    * @throws StatusException UNAVAILABLE when no node answers; UNIMPLEMENTED for a source that
    *     reads group 0's records only
    */
-  default java.util.List<io.joinflow.proto.v1.TokenRecord> tokens() throws StatusException {
+  default java.util.List<TokenRecord> tokens() throws StatusException {
     throw unsupported();
   }
 
@@ -32,7 +35,7 @@ public interface ClusterMetadataSource {
    * @throws StatusException the status group 0 refused the change with (nothing changed), or
    *     UNAVAILABLE when no node answers
    */
-  default io.joinflow.proto.v1.MetadataResult changeToken(io.joinflow.proto.v1.ChangeTokenRequest request)
+  default MetadataResult changeToken(ChangeTokenRequest request)
       throws StatusException {
     throw unsupported();
   }

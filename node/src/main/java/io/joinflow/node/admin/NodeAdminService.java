@@ -18,12 +18,15 @@ import io.joinflow.node.raft.MetadataApplier;
 import io.joinflow.node.topology.TopologyInbox;
 import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
+import io.joinflow.proto.v1.ChangeTokenRequest;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.DropGroupRequest;
 import io.joinflow.proto.v1.DropGroupResponse;
 import io.joinflow.proto.v1.GetClusterViewRequest;
 import io.joinflow.proto.v1.GetGroupRequest;
 import io.joinflow.proto.v1.GetMetadataRequest;
+import io.joinflow.proto.v1.GetTokensRequest;
+import io.joinflow.proto.v1.GetTokensResponse;
 import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.HandshakeRequest;
@@ -159,14 +162,14 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   }
 
   @Override
-  public void getTokens(io.joinflow.proto.v1.GetTokensRequest request,
-                        StreamObserver<io.joinflow.proto.v1.GetTokensResponse> out) {
-    answer("join tokens", out, () -> io.joinflow.proto.v1.GetTokensResponse.newBuilder()
+  public void getTokens(GetTokensRequest request,
+                        StreamObserver<GetTokensResponse> out) {
+    answer("join tokens", out, () -> GetTokensResponse.newBuilder()
         .addAllTokens(group0.read().getTokensList()).build());
   }
 
   @Override
-  public void changeToken(io.joinflow.proto.v1.ChangeTokenRequest request, StreamObserver<MetadataResult> out) {
+  public void changeToken(ChangeTokenRequest request, StreamObserver<MetadataResult> out) {
     answer("change a join token", out, () -> {
       MetadataCommand.Builder command = MetadataCommand.newBuilder();
       switch (request.getChangeCase()) {
