@@ -100,6 +100,9 @@ final class JoinAdmission {
     } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
       StatusException answer = TemporalFailures.toStatus(e, "start the join workflow " + workflowId);
       LOG.warn("node {}: {}", Long.toUnsignedString(request.getNodeId()), answer.getStatus().getDescription());
+      if (token != null && !running(workflowId)) {
+        tokens.settle(request.getNodeId(), workflowId, false);
+      }
       throw answer;
     }
     WorkflowStub stub = client.newUntypedWorkflowStub(workflowId, Optional.of(execution.getRunId()), Optional.empty());
@@ -114,7 +117,9 @@ final class JoinAdmission {
     } finally {
       inFlight.done(workflowId, execution.getRunId());
     }
-    if (token != null) {
+    // A failed join gives its token back, unless another Join of the node has started a run
+    // since, which holds the token now (it shares the workflow id).
+    if (token != null && (result.success() || !running(workflowId))) {
       tokens.settle(request.getNodeId(), workflowId, result.success());
     }
     Status rejection = JoinResponses.rejection(result);
@@ -125,6 +130,18 @@ final class JoinAdmission {
       promotions.start(cluster, request.getNodeId());
     }
     return withLink(JoinResponses.toProto(result, workflowId, execution.getRunId()));
+  }
+
+  /** Whether a run of {@code workflowId} is running; true when Temporal cannot tell (keep the token held). */
+  private boolean running(String workflowId) {
+    try {
+      return client.newUntypedWorkflowStub(workflowId).describe().getStatus()
+          == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    } catch (WorkflowNotFoundException e) {
+      return false;
+    } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
+      return true;
+    }
   }
 
   private JoinResponse withLink(JoinResponse r) {
