@@ -8,7 +8,8 @@ import io.joinflow.proto.v1.TokenRecord;
 
 /**
  * Where the gateway reads the cluster from (any live node's NodeAdmin). The gateway needs group
- * 0's records only (cluster id, topology, join records), never a group's live configuration.
+ * 0's records only (cluster id, topology, join records, join tokens), never a group's live
+ * configuration, and changes nothing there but join tokens.
  */
 @FunctionalInterface
 public interface ClusterMetadataSource {
