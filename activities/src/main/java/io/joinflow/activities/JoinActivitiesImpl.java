@@ -14,6 +14,7 @@ import io.joinflow.proto.v1.MembershipChange;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
+import io.joinflow.proto.v1.TokenState;
 import io.joinflow.workflows.ClusterSnapshot;
 import io.joinflow.workflows.JoinActivities;
 import io.joinflow.workflows.JoinPhase;
@@ -48,6 +49,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
   private final LearnerCatchUp catchUp;
   private final TopologyBroadcast broadcast;
   private final LearnerRemoval removal;
+  private final JoinTokenSettlement tokens;
 
   public JoinActivitiesImpl(NodeAdminPool pool) {
     this(pool, Clock.systemUTC(), ActivitySettings.defaults());
@@ -72,6 +74,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
     this.catchUp = new LearnerCatchUp(pool, settings);
     this.broadcast = new TopologyBroadcast(pool, reads, settings);
     this.removal = new LearnerRemoval(pool, reads, settings);
+    this.tokens = new JoinTokenSettlement(pool, clock);
   }
 
   @Override
@@ -195,6 +198,8 @@ public final class JoinActivitiesImpl implements JoinActivities {
         LOG.info("node {}: persisted as {} with routing of {} groups (topology version {})", nodeId,
             node.getState() == NodeState.JOINING ? NodeState.LEARNER : node.getState(), view.getGroupsCount(),
             r.getTopologyVersion());
+        // The join is done: its token cannot start another one.
+        tokens.settle(nodeId, input.workflowId(), TokenState.TOKEN_CONSUMED);
         return ClusterViews.snapshot(after);
       }
       // Another membership change committed between the read and the write; publish again.
@@ -258,5 +263,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
         .addCommands(batches.joinRecord(nodeId, input.workflowId(), JoinPhase.COMPENSATED, "compensated: " + reason));
     MetadataResult r = reads.propose(batch);
     LOG.info("node {}: evicted from the topology (version {}): {}", nodeId, r.getTopologyVersion(), reason);
+    // Undone, so the node may try again with the same token.
+    tokens.settle(nodeId, input.workflowId(), TokenState.TOKEN_ISSUED);
   }
 }

@@ -4,19 +4,22 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.joinflow.proto.HostPort;
-import io.joinflow.security.Channels;
 import io.joinflow.proto.v1.Batch;
+import io.joinflow.proto.v1.ChangeTokenRequest;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GetClusterViewRequest;
 import io.joinflow.proto.v1.GetGroupRequest;
 import io.joinflow.proto.v1.GetMetadataRequest;
+import io.joinflow.proto.v1.GetTokensRequest;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
-import io.joinflow.proto.v1.ProposeMetadataRequest;
-import io.joinflow.proto.v1.NodeAdminGrpc;
 import io.joinflow.proto.v1.NodeAdminGrpc.NodeAdminBlockingStub;
+import io.joinflow.proto.v1.NodeAdminGrpc;
+import io.joinflow.proto.v1.ProposeMetadataRequest;
+import io.joinflow.proto.v1.TokenRecord;
+import io.joinflow.security.Channels;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -206,6 +209,17 @@ public final class NodeAdminPool implements AutoCloseable {
     ProposeMetadataRequest request = ProposeMetadataRequest.newBuilder()
         .setCommand(MetadataCommand.newBuilder().setBatch(batch)).build();
     return call("propose metadata", stub -> stub.proposeMetadata(request));
+  }
+
+  /** The join tokens group 0 stores (with their hashes), through any reachable node. */
+  public java.util.List<TokenRecord> tokens() {
+    return call("join tokens", stub -> stub.getTokens(GetTokensRequest.getDefaultInstance()))
+        .getTokensList();
+  }
+
+  /** Issues a join token or compare-and-sets its state, through any reachable node. */
+  public MetadataResult changeToken(ChangeTokenRequest request) {
+    return call("change a join token", stub -> stub.changeToken(request));
   }
 
   /** Closes every channel, waiting briefly for calls in flight. */

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "cert", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Creates the cluster CA and node and client certificates in a certificates directory.",
-    subcommands = {CertCommand.CreateCa.class, CertCommand.CreateNode.class, CertCommand.CreateClient.class})
+    subcommands = {CertCommand.CreateCa.class, CertCommand.CreateNode.class, CertCommand.CreateClient.class,
+        CertCommand.CaHash.class})
 public final class CertCommand implements Runnable {
   @Spec
   CommandSpec spec;
@@ -40,11 +41,16 @@ public final class CertCommand implements Runnable {
   @Override
   public void run() {
     throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-        "name a subcommand: create-ca, create-node or create-client");
+        "name a subcommand: create-ca, create-node, create-client or ca-hash");
   }
 
   /** Prints what was written and returns the exit code. */
   int report(String what, PeerIdentity who, List<Path> files) {
+    return report(what, who, files, null);
+  }
+
+  /** {@link #report} with the CA's pin ({@code caHash}, or null) for joinflow node --ca-hash. */
+  int report(String what, PeerIdentity who, List<Path> files, String caHash) {
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       ObjectMapper m = new ObjectMapper();
@@ -53,10 +59,16 @@ public final class CertCommand implements Runnable {
         o.put("identity", who.uri().toString());
       }
       files.forEach(f -> o.withArray("files").add(f.toString()));
+      if (caHash != null) {
+        o.put("ca_hash", caHash);
+      }
       out.println(o);
     } else {
       out.println("created " + what + (who == null ? "" : " (" + who.uri() + ")") + ":");
       files.forEach(f -> out.println("  " + f));
+      if (caHash != null) {
+        out.println("ca hash (joinflow node --ca-hash): " + caHash);
+      }
     }
     out.flush();
     return 0;
@@ -86,12 +98,35 @@ public final class CertCommand implements Runnable {
     @Override
     public Integer call() {
       CertsDir dir = new CertsDir(parent.certsDir);
+      io.joinflow.security.CertificateAuthority ca;
       try {
-        dir.createCa(cluster);
+        ca = dir.createCa(cluster);
       } catch (IOException | IllegalArgumentException e) {
         return parent.fail("create-ca", e);
       }
-      return parent.report("CA for cluster " + cluster, null, List.of(dir.caCertificate(), dir.path().resolve("ca.key")));
+      return parent.report("CA for cluster " + cluster, null, List.of(dir.caCertificate(), dir.path().resolve("ca.key")),
+          io.joinflow.security.CaPin.of(ca.certificate()));
+    }
+  }
+
+  @Command(name = "ca-hash", mixinStandardHelpOptions = true,
+      description = "Prints the CA's pin, sha256:<hex> of its public key, for joinflow node --ca-hash.")
+  static final class CaHash implements Callable<Integer> {
+    @ParentCommand
+    CertCommand parent;
+
+    @Override
+    public Integer call() {
+      String hash;
+      try {
+        hash = io.joinflow.security.CaPin.of(new CertsDir(parent.certsDir).readCaCertificate());
+      } catch (IOException | IllegalArgumentException e) {
+        return parent.fail("ca-hash", e);
+      }
+      PrintWriter out = parent.spec.commandLine().getOut();
+      out.println(parent.json ? new ObjectMapper().createObjectNode().put("ca_hash", hash).toString() : hash);
+      out.flush();
+      return 0;
     }
   }
 

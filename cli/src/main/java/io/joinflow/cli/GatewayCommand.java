@@ -45,6 +45,36 @@ public final class GatewayCommand implements Callable<Integer> {
   @Mixin
   StabilizationOption stabilization = new StabilizationOption();
 
+  @Option(names = "--join-tokens", paramLabel = "required|optional",
+      description = "Whether a Join needs a join token (joinflow token create): required by default with --certs-dir,"
+          + " optional (checked when given) with --insecure.")
+  String joinTokens;
+
+  /**
+   * Tokens are required on a secure gateway unless --join-tokens optional says otherwise; the
+   * gateway signs certificates for Bootstrap only when its certificates directory holds ca.key.
+   */
+  private io.joinflow.gateway.JoinTokenPolicy tokenPolicy(io.joinflow.security.Channels transport) {
+    boolean required;
+    if (joinTokens == null) {
+      required = transport.secure();
+    } else if (joinTokens.equals("required") || joinTokens.equals("optional")) {
+      required = joinTokens.equals("required");
+    } else {
+      throw new IllegalArgumentException("--join-tokens must be required or optional, not '" + joinTokens + "'");
+    }
+    if (!transport.secure()) {
+      return new io.joinflow.gateway.JoinTokenPolicy(required, null);
+    }
+    try {
+      return new io.joinflow.gateway.JoinTokenPolicy(required,
+          new io.joinflow.security.CertsDir(security.certsDir).caWithKey().orElse(null));
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("--certs-dir " + security.certsDir + ": cannot read the CA key: "
+          + e.getMessage());
+    }
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
@@ -54,6 +84,7 @@ public final class GatewayCommand implements Callable<Integer> {
     JoinOptions options;
     TemporalChoice choice;
     HostPort metricsAddress;
+    io.joinflow.gateway.JoinTokenPolicy tokens;
     try {
       address = HostPort.parse(listen);
       nodes = service.validatedNodes();
@@ -61,6 +92,7 @@ public final class GatewayCommand implements Callable<Integer> {
       choice = temporalOptions.choose();
       metricsAddress = metricsOptions.address();
       transport = security.channels(io.joinflow.security.Role.GATEWAY, 0, true);
+      tokens = tokenPolicy(transport);
       if (stabilization.invalid() != null) {
         throw new IllegalArgumentException(stabilization.invalid());
       }
@@ -102,7 +134,7 @@ public final class GatewayCommand implements Callable<Integer> {
     JoinGateway gateway;
     try {
       JoinServiceImpl joins = new JoinServiceImpl(temporal.client(), new PoolClusterViews(pool), options,
-          stabilization.promoteOptions(), TemporalChoice.endpoint(temporal));
+          stabilization.promoteOptions(), TemporalChoice.endpoint(temporal), tokens);
       if (metrics.enabled()) {
         joins.joinsInFlight().bindTo(metrics.registry());
       }
@@ -121,7 +153,8 @@ public final class GatewayCommand implements Callable<Integer> {
       metrics.close();
     }, "close-gateway"));
     spec.commandLine().getOut().println("gateway ready on " + address + " (temporal: " + temporal.describe() + ")"
-        + (metrics.enabled() ? "; metrics " + metrics.url() : ""));
+        + (metrics.enabled() ? "; metrics " + metrics.url() : "") + "; join tokens "
+        + (tokens.required() ? "required" : "optional") + (tokens.ca() != null ? ", signs node certificates" : ""));
     spec.commandLine().getOut().flush();
     new CountDownLatch(1).await();
     return 0;

@@ -30,6 +30,15 @@ final class JoiningNode {
    */
   static JoinResponse join(Node node, List<String> gateways, Duration callTimeout, Consumer<String> log)
       throws InterruptedException, StatusException {
+    return join(node, gateways, callTimeout, log, null);
+  }
+
+  /**
+   * {@link #join(Node, List, Duration, Consumer)} with a join token ({@code <id>.<secret>}, or
+   * null): sent in the request only, never logged.
+   */
+  static JoinResponse join(Node node, List<String> gateways, Duration callTimeout, Consumer<String> log, String token)
+      throws InterruptedException, StatusException {
     if (node.identity().clusterId() != 0 && !joinUnfinished(node)) {
       log.accept("node " + Long.toUnsignedString(node.nodeId()) + " already belongs to cluster "
           + Long.toUnsignedString(node.identity().clusterId()) + "; not joining again");
@@ -37,7 +46,7 @@ final class JoiningNode {
     }
     JoinRequest request = JoinRequest.newBuilder().setNodeId(node.nodeId())
         .setListenAddr(node.config().listen().toString()).setWireVersion(Node.WIRE_VERSION)
-        .setIncarnation(node.identity().incarnation()).build();
+        .setIncarnation(node.identity().incarnation()).setToken(token == null ? "" : token).build();
     JoinResponse response;
     try (JoinClient client = new JoinClient(gateways, transport(node))) {
       response = client.join(request, callTimeout, RETRY_FOR, log);

@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "joinflow", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Runs and inspects joinflow cluster nodes.",
     subcommands = {NodeCommand.class, StatusCommand.class, DevCommand.class, DemoCommand.class,
-        WorkerCommand.class, GatewayCommand.class, JoinsCommand.class, LeaveCommand.class, BenchCommand.class, CertCommand.class})
+        WorkerCommand.class, GatewayCommand.class, JoinsCommand.class, LeaveCommand.class, BenchCommand.class, CertCommand.class,
+        TokenCommand.class})
 public final class Main implements Runnable {
 
   @Spec
@@ -47,7 +48,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "name a subcommand: demo, dev, node, status, worker, gateway, joins, leave, bench or cert");
+    throw new ParameterException(spec.commandLine(), "name a subcommand: demo, dev, node, status, worker, gateway, joins, leave, bench, cert or token");
   }
 
   /** The version stamped into the jar's manifest by the build. */

@@ -77,6 +77,16 @@ public final class NodeCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the join's progress, its result and the ready line as JSON lines.")
   boolean json;
 
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "Join token from joinflow token create (<id>.<secret>), bound to this --node-id: needed to join"
+          + " through a secure gateway.")
+  String token;
+
+  @Option(names = "--ca-hash", paramLabel = "sha256:HEX",
+      description = "The cluster CA's pin (joinflow cert ca-hash). With --token and --join, a node without a"
+          + " certificate gets one from the gateway into --certs-dir (default: <data-dir>/certs).")
+  String caHash;
+
   /** Null: start a real node, with the metrics endpoint's interceptors. */
   private final Starter starter;
 
@@ -92,6 +102,15 @@ public final class NodeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
+    try {
+      Integer refused = enrollIfNeeded(err);
+      if (refused != null) {
+        return refused;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    }
     NodeConfig config;
     try {
       config = config();
@@ -168,7 +187,7 @@ public final class NodeCommand implements Callable<Integer> {
           r = JoiningNode.join(node, join, java.time.Duration.ofMinutes(5), line -> {
             story.println(json ? PREFIX + line : line);
             story.flush();
-          });
+          }, token);
         }
         if (r != null && r.getSuccess()) {
           report.joined(r);
@@ -207,6 +226,68 @@ public final class NodeCommand implements Callable<Integer> {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * With --ca-hash: the certificates directory defaults to {@code <data-dir>/certs}, and a node
+   * that has no certificate there yet gets one from a gateway with its join token before it
+   * starts ({@link NodeEnrollment}).
+   *
+   * @return the exit code when the node must not start, else null
+   */
+  private Integer enrollIfNeeded(PrintWriter err) throws InterruptedException {
+    if (token != null && join.isEmpty()) {
+      return usage(err, "--token is for joining: pass --join GATEWAY too");
+    }
+    if (caHash == null) {
+      return null;
+    }
+    io.joinflow.security.CaPin pin;
+    long id;
+    try {
+      pin = io.joinflow.security.CaPin.parse(caHash);
+      id = parseNodeId(nodeId);
+      address("--listen", listen);
+    } catch (IllegalArgumentException e) {
+      return usage(err, e.getMessage());
+    }
+    if (token == null || join.isEmpty()) {
+      return usage(err, "--ca-hash fetches a certificate with a join token: pass --token and --join too");
+    }
+    if (security.insecure) {
+      return usage(err, "--ca-hash is for a secure node; it contradicts --insecure");
+    }
+    if (security.certsDir == null) {
+      security.certsDir = dataDir.resolve("certs");
+    }
+    io.joinflow.security.CertsDir dir = new io.joinflow.security.CertsDir(security.certsDir);
+    if (java.nio.file.Files.exists(dir.certificate(io.joinflow.security.Role.NODE, id))) {
+      // Issued before (a restart, or by an operator): the join goes on with it.
+      return null;
+    }
+    try {
+      NodeEnrollment.enroll(id, HostPort.parse(listen).toString(), join, token, pin, dir, line -> {
+        err.println(PREFIX + line);
+        err.flush();
+      });
+    } catch (NodeEnrollment.EnrollmentException e) {
+      err.println(PREFIX + e.getMessage());
+      err.flush();
+      return 1;
+    } catch (java.io.IOException e) {
+      String reason = e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+          ? f.getFile() + ": " + f.getReason() : e.getMessage();
+      err.println(PREFIX + "cannot store the certificate: " + reason);
+      err.flush();
+      return 1;
+    }
+    return null;
+  }
+
+  private static int usage(PrintWriter err, String message) {
+    err.println(PREFIX + message);
+    err.flush();
+    return 2;
   }
 
   /**

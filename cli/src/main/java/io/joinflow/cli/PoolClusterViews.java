@@ -5,8 +5,11 @@ import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.joinflow.activities.NodeAdminPool;
 import io.joinflow.gateway.ClusterMetadataSource;
+import io.joinflow.proto.v1.ChangeTokenRequest;
 import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
+import io.joinflow.proto.v1.TokenRecord;
 
 /**
  * The cluster read through whichever configured node answers: group 0's records for the
@@ -16,6 +19,17 @@ record PoolClusterViews(NodeAdminPool pool) implements ClusterMetadataSource {
   @Override
   public MetadataState metadata() throws StatusException {
     return read(pool::metadata);
+  }
+
+  @Override
+  public java.util.List<TokenRecord> tokens() throws StatusException {
+    return read(pool::tokens);
+  }
+
+  @Override
+  public MetadataResult changeToken(ChangeTokenRequest request)
+      throws StatusException {
+    return read(() -> pool.changeToken(request));
   }
 
   public ClusterView view() throws StatusException {

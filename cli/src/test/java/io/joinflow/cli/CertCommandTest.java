@@ -53,6 +53,22 @@ class CertCommandTest {
   }
 
   @Test
+  void printsTheCaHashNodesPinWhenTheyBootstrapWithAToken() throws Exception {
+    String certs = dir.resolve("certs").toString();
+    assertThat(joinflow("cert", "create-ca", "--certs-dir", certs, "--cluster", "east", "--json")).isEqualTo(0);
+    String created = new ObjectMapper().readTree(out.toString()).get("ca_hash").asText();
+    assertThat(created).isEqualTo(io.joinflow.security.CaPin.of(new CertsDir(Path.of(certs)).readCaCertificate()));
+    out.getBuffer().setLength(0);
+    assertThat(joinflow("cert", "ca-hash", "--certs-dir", certs)).isEqualTo(0);
+    assertThat(out.toString().strip()).isEqualTo(created);
+    out.getBuffer().setLength(0);
+    assertThat(joinflow("cert", "ca-hash", "--certs-dir", certs, "--json")).isEqualTo(0);
+    assertThat(new ObjectMapper().readTree(out.toString()).get("ca_hash").asText()).isEqualTo(created);
+    assertThat(joinflow("cert", "ca-hash", "--certs-dir", dir.resolve("none").toString())).isEqualTo(1);
+    assertThat(err.toString()).contains("no CA certificate here");
+  }
+
+  @Test
   void saysWhatIsWrongAndChangesNothing() throws Exception {
     String certs = dir.resolve("certs").toString();
     assertThat(joinflow("cert", "create-node", "--certs-dir", certs, "--node-id", "1", "--host", "h")).isEqualTo(1);

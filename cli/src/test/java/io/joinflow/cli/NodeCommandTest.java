@@ -180,4 +180,24 @@ class NodeCommandTest {
     assertThat(err.toString().lines()).singleElement().asString()
         .startsWith("joinflow node: Missing required option: '--data-dir=DIR'");
   }
+
+  @Test
+  void aTokenIsForJoiningAndACaHashNeedsATokenAndAGateway() {
+    String[] base = {"--node-id", "4", "--listen", "127.0.0.1:7141", "--data-dir", dir.toString()};
+    assertThat(run(concat(base, "--token", "abc123.0123456789abcdef"))).isEqualTo(2);
+    assertThat(err.toString()).contains("--token is for joining: pass --join GATEWAY too");
+    err.getBuffer().setLength(0);
+    assertThat(runWith(concat(base, "--ca-hash", "sha256:00"))).isEqualTo(2);
+    assertThat(err.toString()).contains("--ca-hash must be sha256:<64 hex digits>, as joinflow cert ca-hash prints it");
+    err.getBuffer().setLength(0);
+    String hash = "sha256:" + "a".repeat(64);
+    assertThat(runWith(concat(base, "--ca-hash", hash))).isEqualTo(2);
+    assertThat(err.toString()).contains("--ca-hash fetches a certificate with a join token: pass --token and --join too");
+    err.getBuffer().setLength(0);
+    assertThat(run(concat(base, "--ca-hash", hash, "--token", "abc123.0123456789abcdef", "--join", "127.0.0.1:1")))
+        .isEqualTo(2);
+    assertThat(err.toString()).contains("--ca-hash is for a secure node; it contradicts --insecure");
+    assertThat(started).isEmpty();
+    assertThat(dir.resolve("certs")).doesNotExist();
+  }
 }

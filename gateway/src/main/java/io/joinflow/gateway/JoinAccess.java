@@ -21,7 +21,8 @@ import java.util.Set;
 
 /**
  * Who may call what on a gateway (docs/security.md): a node joins, and asks about, only itself;
- * operators list joins, decommission nodes and steer promotions; every role may check health.
+ * operators list joins, decommission nodes, steer promotions and manage join tokens; a caller
+ * without a certificate may only Bootstrap (with a join token); every role may check health.
  */
 public final class JoinAccess {
   private JoinAccess() {
@@ -40,7 +41,11 @@ public final class JoinAccess {
         .allow(Set.of(Role.NODE, Role.OPERATOR), JoinServiceGrpc.getGetJoinMethod(),
             JoinServiceGrpc.getGetPromotionMethod())
         .allow(Set.of(Role.OPERATOR), JoinServiceGrpc.getListJoinsMethod(), JoinServiceGrpc.getLeaveMethod(),
-            JoinServiceGrpc.getControlPromotionMethod())
+            JoinServiceGrpc.getControlPromotionMethod(), JoinServiceGrpc.getCreateTokenMethod(),
+            JoinServiceGrpc.getListTokensMethod(), JoinServiceGrpc.getRevokeTokenMethod())
+        // An empty node has no certificate yet: its join token is its proof (checked by the handler).
+        .allow(EnumSet.allOf(Role.class), JoinServiceGrpc.getBootstrapMethod())
+        .allowWithoutCertificate(JoinServiceGrpc.getBootstrapMethod())
         .allowService(EnumSet.allOf(Role.class), HealthGrpc.getServiceDescriptor())
         .allowService(Set.of(Role.OPERATOR), ServerReflectionGrpc.getServiceDescriptor())
         .build();

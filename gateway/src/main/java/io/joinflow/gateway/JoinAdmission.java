@@ -5,6 +5,8 @@ import io.grpc.StatusException;
 import io.joinflow.proto.v1.JoinRequest;
 import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.NodeState;
+import io.joinflow.proto.v1.TokenRecord;
+import io.joinflow.proto.v1.TokenState;
 import io.joinflow.workflows.JoinInput;
 import io.joinflow.workflows.JoinOptions;
 import io.joinflow.workflows.JoinResult;
@@ -25,7 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Join: checks the request, starts the node's join workflow or attaches to the one already
+ * Join: checks the request and its join token ({@link JoinTokens}: the token is claimed for the
+ * node's workflow before the workflow starts, and a refused token starts nothing), starts the node's join workflow or attaches to the one already
  * running for that node (conflict policy USE_EXISTING: a duplicate or retried Join never races
  * the first, W4), waits for its result and starts the node's promotion when it succeeded.
  */
@@ -40,9 +43,12 @@ final class JoinAdmission {
   private final WorkflowWaits waits;
   private final JoinsInFlight inFlight;
   private final Promotions promotions;
+  private final JoinTokens tokens;
 
   JoinAdmission(WorkflowClient client, ClusterMetadataSource source, ClusterId clusterId, JoinOptions options,
-                TemporalEndpoint temporal, WorkflowWaits waits, JoinsInFlight inFlight, Promotions promotions) {
+                TemporalEndpoint temporal, WorkflowWaits waits, JoinsInFlight inFlight, Promotions promotions,
+                JoinTokens tokens) {
+    this.tokens = tokens;
     this.client = client;
     this.source = source;
     this.clusterId = clusterId;
@@ -68,8 +74,24 @@ final class JoinAdmission {
         .setStaticDetails(details(request, listenAddr, wireVersion, cluster))
         .build();
     JoinInput input = new JoinInput(request.getNodeId(), listenAddr, wireVersion, cluster, options);
+    // Before any workflow starts: a refused token changes nothing.
+    TokenRecord token = tokens.check(request.getToken(), request.getNodeId(), workflowId, false);
+    if (token != null && token.getState() == TokenState.TOKEN_CONSUMED) {
+      // Only the node asking again about the join this token admitted gets an answer.
+      JoinResponse finished = answerFromFinishedRun(cluster, workflowId, request, listenAddr);
+      if (finished == null) {
+        throw JoinTokens.usedBy(token, Long.toUnsignedString(request.getNodeId()));
+      }
+      return finished;
+    }
+    if (token != null) {
+      tokens.claim(request.getToken(), token, request.getNodeId(), workflowId);
+    }
     JoinResponse finished = answerFromFinishedRun(cluster, workflowId, request, listenAddr);
     if (finished != null) {
+      if (token != null) {
+        tokens.settle(request.getNodeId(), workflowId, true);
+      }
       return finished;
     }
     WorkflowExecution execution;
@@ -78,6 +100,9 @@ final class JoinAdmission {
     } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
       StatusException answer = TemporalFailures.toStatus(e, "start the join workflow " + workflowId);
       LOG.warn("node {}: {}", Long.toUnsignedString(request.getNodeId()), answer.getStatus().getDescription());
+      if (token != null && !running(workflowId)) {
+        tokens.settle(request.getNodeId(), workflowId, false);
+      }
       throw answer;
     }
     WorkflowStub stub = client.newUntypedWorkflowStub(workflowId, Optional.of(execution.getRunId()), Optional.empty());
@@ -92,6 +117,11 @@ final class JoinAdmission {
     } finally {
       inFlight.done(workflowId, execution.getRunId());
     }
+    // A failed join gives its token back, unless another Join of the node has started a run
+    // since, which holds the token now (it shares the workflow id).
+    if (token != null && (result.success() || !running(workflowId))) {
+      tokens.settle(request.getNodeId(), workflowId, result.success());
+    }
     Status rejection = JoinResponses.rejection(result);
     if (rejection != null) {
       throw rejection.asException();
@@ -100,6 +130,18 @@ final class JoinAdmission {
       promotions.start(cluster, request.getNodeId());
     }
     return withLink(JoinResponses.toProto(result, workflowId, execution.getRunId()));
+  }
+
+  /** Whether a run of {@code workflowId} is running; true when Temporal cannot tell (keep the token held). */
+  private boolean running(String workflowId) {
+    try {
+      return client.newUntypedWorkflowStub(workflowId).describe().getStatus()
+          == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    } catch (WorkflowNotFoundException e) {
+      return false;
+    } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
+      return true;
+    }
   }
 
   private JoinResponse withLink(JoinResponse r) {

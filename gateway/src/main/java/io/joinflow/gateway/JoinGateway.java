@@ -55,7 +55,9 @@ public final class JoinGateway implements AutoCloseable {
         .addService(ProtoReflectionServiceV1.newInstance());
     interceptors.forEach(builder::intercept);
     if (transport.secure()) {
-      transport.serve(builder);
+      // Client certificates are optional at the handshake only so that an empty node can Bootstrap;
+      // JoinAccess refuses every other method to a caller without one.
+      transport.serveClientCertificateOptional(builder);
       JoinAccess.interceptors(transport.identity().self().cluster()).forEach(builder::intercept);
     }
     this.server = builder.build();

@@ -2,7 +2,15 @@ package io.joinflow.gateway;
 
 import io.grpc.StatusException;
 import io.grpc.stub.StreamObserver;
+import io.joinflow.proto.v1.BootstrapRequest;
+import io.joinflow.proto.v1.BootstrapResponse;
 import io.joinflow.proto.v1.ControlPromotionRequest;
+import io.joinflow.proto.v1.CreateTokenRequest;
+import io.joinflow.proto.v1.CreateTokenResponse;
+import io.joinflow.proto.v1.ListTokensRequest;
+import io.joinflow.proto.v1.ListTokensResponse;
+import io.joinflow.proto.v1.RevokeTokenRequest;
+import io.joinflow.proto.v1.RevokeTokenResponse;
 import io.joinflow.proto.v1.GetJoinRequest;
 import io.joinflow.proto.v1.GetPromotionRequest;
 import io.joinflow.proto.v1.JoinProgress;
@@ -28,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * JoinService: the gRPC face of the gateway. Join ({@link JoinAdmission}) starts a node's join
  * workflow or attaches to the one running, and a successful join starts the node's promotion
  * ({@link Promotions}); Leave ({@link Leaves}) does the same with the leave workflow; GetJoin
- * and ListJoins read joins ({@link JoinQueries}). The cluster id is read once
+ * and ListJoins read joins ({@link JoinQueries}); CreateToken, ListTokens and RevokeToken manage
+ * join tokens ({@link JoinTokens}) and Bootstrap signs an empty node's certificate
+ * ({@link NodeCertificates}). The cluster id is read once
  * ({@link ClusterId}); every other read is of group 0's records only.
  */
 public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
@@ -43,6 +53,8 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   private final JoinAdmission admission;
   private final Leaves leaves;
   private final JoinQueries queries;
+  private final JoinTokens tokens;
+  private final NodeCertificates certificates;
 
   public JoinServiceImpl(WorkflowClient client, ClusterMetadataSource cluster, JoinOptions options) {
     this(client, cluster, options, PromoteOptions.defaults());
@@ -62,13 +74,24 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
    */
   public JoinServiceImpl(WorkflowClient client, ClusterMetadataSource cluster, JoinOptions options,
                          PromoteOptions promoteOptions, TemporalEndpoint temporal) {
+    this(client, cluster, options, promoteOptions, temporal, JoinTokenPolicy.optional());
+  }
+
+  /**
+   * @param tokens whether Join needs a join token, and the CA Bootstrap signs node certificates with
+   */
+  public JoinServiceImpl(WorkflowClient client, ClusterMetadataSource cluster, JoinOptions options,
+                         PromoteOptions promoteOptions, TemporalEndpoint temporal, JoinTokenPolicy tokens) {
     this.client = client;
     this.cluster = cluster;
     this.options = options;
     this.inFlight = new JoinsInFlight(client);
     ClusterId clusterId = new ClusterId(cluster);
     this.promotions = new Promotions(client, clusterId, promoteOptions, temporal);
-    this.admission = new JoinAdmission(client, cluster, clusterId, options, temporal, waits, inFlight, promotions);
+    this.tokens = new JoinTokens(cluster, java.time.Clock.systemUTC(), tokens.required());
+    this.certificates = new NodeCertificates(tokens.ca(), this.tokens, clusterId);
+    this.admission = new JoinAdmission(client, cluster, clusterId, options, temporal, waits, inFlight, promotions,
+        this.tokens);
     this.leaves = new Leaves(client, clusterId, options, waits);
     this.queries = new JoinQueries(client, cluster, clusterId, temporal);
   }
@@ -131,6 +154,26 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
   @Override
   public void listJoins(ListJoinsRequest request, StreamObserver<ListJoinsResponse> out) {
     answer(out, "list joins", queries::list);
+  }
+
+  @Override
+  public void createToken(CreateTokenRequest request, StreamObserver<CreateTokenResponse> out) {
+    answer(out, "create a join token", () -> tokens.create(request));
+  }
+
+  @Override
+  public void listTokens(ListTokensRequest request, StreamObserver<ListTokensResponse> out) {
+    answer(out, "list join tokens", tokens::list);
+  }
+
+  @Override
+  public void revokeToken(RevokeTokenRequest request, StreamObserver<RevokeTokenResponse> out) {
+    answer(out, "revoke a join token", () -> tokens.revoke(request));
+  }
+
+  @Override
+  public void bootstrap(BootstrapRequest request, StreamObserver<BootstrapResponse> out) {
+    answer(out, "sign a node certificate", () -> certificates.bootstrap(request));
   }
 
   /**

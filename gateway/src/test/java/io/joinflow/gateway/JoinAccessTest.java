@@ -17,8 +17,18 @@ class JoinAccessTest {
     assertThat(rules.allowed(JoinServiceGrpc.getGetJoinMethod().getFullMethodName()))
         .containsExactlyInAnyOrder(Role.NODE, Role.OPERATOR);
     for (var m : new io.grpc.MethodDescriptor<?, ?>[] {JoinServiceGrpc.getLeaveMethod(),
-        JoinServiceGrpc.getControlPromotionMethod(), JoinServiceGrpc.getListJoinsMethod()}) {
+        JoinServiceGrpc.getControlPromotionMethod(), JoinServiceGrpc.getListJoinsMethod(),
+        JoinServiceGrpc.getCreateTokenMethod(), JoinServiceGrpc.getListTokensMethod(),
+        JoinServiceGrpc.getRevokeTokenMethod()}) {
       assertThat(rules.allowed(m.getFullMethodName())).as(m.getFullMethodName()).containsExactly(Role.OPERATOR);
+    }
+  }
+
+  @Test
+  void onlyBootstrapIsOpenToCallersWithoutACertificate() {
+    for (var m : JoinServiceGrpc.getServiceDescriptor().getMethods()) {
+      assertThat(rules.allowedWithoutCertificate(m.getFullMethodName())).as(m.getFullMethodName())
+          .isEqualTo(m.equals(JoinServiceGrpc.getBootstrapMethod()));
     }
   }
 }

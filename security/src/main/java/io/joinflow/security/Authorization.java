@@ -35,10 +35,17 @@ public final class Authorization implements ServerInterceptor {
 
   private final String cluster;
   private final Map<String, Set<Role>> rules;
+  private final Set<String> withoutCertificate;
 
-  private Authorization(String cluster, Map<String, Set<Role>> rules) {
+  private Authorization(String cluster, Map<String, Set<Role>> rules, Set<String> withoutCertificate) {
     this.cluster = cluster;
     this.rules = Map.copyOf(rules);
+    this.withoutCertificate = Set.copyOf(withoutCertificate);
+  }
+
+  /** Whether a caller without a client certificate may call {@code fullMethodName}. */
+  public boolean allowedWithoutCertificate(String fullMethodName) {
+    return withoutCertificate.contains(fullMethodName);
   }
 
   /** Rules for the services of one server. */
@@ -56,8 +63,13 @@ public final class Authorization implements ServerInterceptor {
                                                       ServerCallHandler<Q, R> next) {
     String method = call.getMethodDescriptor().getFullMethodName();
     PeerIdentity caller;
+    SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+    if (session != null && withoutCertificate.contains(method) && !presentedCertificate(session)) {
+      // No identity to put in CALLER: the handler checks what the caller proves some other way.
+      return next.startCall(call, headers);
+    }
     try {
-      caller = caller(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+      caller = caller(session);
     } catch (IllegalArgumentException e) {
       call.close(Status.UNAUTHENTICATED.withDescription(method + ": " + e.getMessage()), new Metadata());
       return new ServerCall.Listener<>() { };
@@ -75,6 +87,14 @@ public final class Authorization implements ServerInterceptor {
       return new ServerCall.Listener<>() { };
     }
     return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
+  }
+
+  private static boolean presentedCertificate(SSLSession session) {
+    try {
+      return session.getPeerCertificates().length > 0;
+    } catch (SSLPeerUnverifiedException e) {
+      return false;
+    }
   }
 
   private static PeerIdentity caller(SSLSession session) {
@@ -98,6 +118,7 @@ public final class Authorization implements ServerInterceptor {
     private final String cluster;
     private final List<ServiceDescriptor> services;
     private final Map<String, Set<Role>> rules = new HashMap<>();
+    private final Set<String> withoutCertificate = new java.util.HashSet<>();
 
     private Builder(String cluster, List<ServiceDescriptor> services) {
       this.cluster = cluster;
@@ -112,6 +133,18 @@ public final class Authorization implements ServerInterceptor {
           both.addAll(b);
           return both;
         });
+      }
+      return this;
+    }
+
+    /**
+     * Lets callers that present no client certificate at all call {@code methods} (over TLS still:
+     * plaintext never reaches a secure server). Such a call has no {@link #CALLER}. A caller that
+     * presents a certificate is judged by the methods' role rules as usual.
+     */
+    public Builder allowWithoutCertificate(MethodDescriptor<?, ?>... methods) {
+      for (MethodDescriptor<?, ?> m : methods) {
+        withoutCertificate.add(m.getFullMethodName());
       }
       return this;
     }
@@ -133,7 +166,7 @@ public final class Authorization implements ServerInterceptor {
       if (!missing.isEmpty()) {
         throw new IllegalStateException("no authorization rule for " + missing + ": add one before serving them");
       }
-      return new Authorization(cluster, rules);
+      return new Authorization(cluster, rules, withoutCertificate);
     }
   }
 }

@@ -79,6 +79,11 @@ public final class CertificateAuthority {
     return cert;
   }
 
+  /** A certificate in PEM, as it is written to files and sent to an enrolling node. */
+  public static String pem(X509Certificate certificate) {
+    return Pem.certificate(certificate);
+  }
+
   PrivateKey privateKey() {
     return key;
   }
@@ -89,6 +94,46 @@ public final class CertificateAuthority {
       throw new IllegalArgumentException("this CA issues for cluster " + cluster + ", not " + who.cluster());
     }
     KeyPair pair = newKeyPair();
+    return new Issued(who, pair.getPrivate(), certify(who, pair.getPublic(), hosts, validity));
+  }
+
+  /**
+   * A certificate for {@code who} over the public key of a PKCS#10 request (the holder keeps its
+   * private key): the request must carry a valid signature by that key (proof of possession) and
+   * an EC P-256 key. The request's subject and extensions are ignored: the identity and hosts are
+   * the ones given here.
+   *
+   * @throws IllegalArgumentException when the request is unreadable, unsigned or of another key type
+   */
+  public X509Certificate sign(PeerIdentity who, byte[] pkcs10, List<String> hosts, Duration validity) {
+    if (!who.cluster().equals(cluster)) {
+      throw new IllegalArgumentException("this CA issues for cluster " + cluster + ", not " + who.cluster());
+    }
+    PublicKey publicKey;
+    try {
+      org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest csr =
+          new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest(pkcs10);
+      publicKey = java.security.KeyFactory.getInstance("EC").generatePublic(
+          new java.security.spec.X509EncodedKeySpec(csr.getSubjectPublicKeyInfo().getEncoded()));
+      if (!csr.isSignatureValid(new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder()
+          .build(publicKey))) {
+        throw new IllegalArgumentException("the certificate request's signature does not verify with its key");
+      }
+    } catch (java.io.IOException | RuntimeException | GeneralSecurityException | OperatorCreationException
+             | org.bouncycastle.pkcs.PKCSException e) {
+      if (e instanceof IllegalArgumentException iae) {
+        throw iae;
+      }
+      throw new IllegalArgumentException("the certificate request is not a readable PKCS#10 request: " + e.getMessage(), e);
+    }
+    if (!(publicKey instanceof java.security.interfaces.ECPublicKey ec)
+        || ec.getParams().getCurve().getField().getFieldSize() != 256) {
+      throw new IllegalArgumentException("the certificate request must be for an EC P-256 key");
+    }
+    return certify(who, publicKey, hosts, validity);
+  }
+
+  private X509Certificate certify(PeerIdentity who, PublicKey publicKey, List<String> hosts, Duration validity) {
     X500Name subject = new X500Name("O=joinflow,OU=" + who.role().label() + ",CN=" + who);
     X500Name issuer = X500Name.getInstance(cert.getSubjectX500Principal().getEncoded());
     List<GeneralName> names = new ArrayList<>();
@@ -97,7 +142,7 @@ public final class CertificateAuthority {
       names.add(isIpLiteral(h) ? new GeneralName(GeneralName.iPAddress, h) : new GeneralName(GeneralName.dNSName, h));
     }
     try {
-      X509v3CertificateBuilder b = builder(issuer, subject, pair.getPublic(), validity);
+      X509v3CertificateBuilder b = builder(issuer, subject, publicKey, validity);
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
@@ -105,7 +150,7 @@ public final class CertificateAuthority {
           new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
       b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
       b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(cert));
-      return new Issued(who, pair.getPrivate(), sign(b, key));
+      return sign(b, key);
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new IllegalStateException("cannot issue a certificate for " + who + ": " + e.getMessage(), e);
     }
@@ -133,7 +178,7 @@ public final class CertificateAuthority {
     }
   }
 
-  private static KeyPair newKeyPair() {
+  static KeyPair newKeyPair() {
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
       g.initialize(new ECGenParameterSpec("secp256r1"));

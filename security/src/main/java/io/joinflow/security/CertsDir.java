@@ -80,6 +80,16 @@ public final class CertsDir {
     return new CertificateAuthority(cluster, key, cert);
   }
 
+  /** The CA certificate of this directory ({@code ca.crt}); the key is not needed. */
+  public X509Certificate readCaCertificate() throws IOException {
+    return readCa();
+  }
+
+  /** The CA of this directory when it holds the CA key too; empty when it holds only {@code ca.crt}. */
+  public java.util.Optional<CertificateAuthority> caWithKey() throws IOException {
+    return Files.exists(caKey()) ? java.util.Optional.of(ca()) : java.util.Optional.empty();
+  }
+
   private X509Certificate readCa() throws IOException {
     try {
       return Pem.readCertificate(caCertificate());
@@ -137,7 +147,7 @@ public final class CertsDir {
     return comma < 0 ? rest : rest.substring(0, comma);
   }
 
-  private static void write(Path file, String content) throws IOException {
+  static void write(Path file, String content) throws IOException {
     try {
       Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } catch (UnsupportedOperationException e) {

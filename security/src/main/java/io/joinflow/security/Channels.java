@@ -59,6 +59,15 @@ public final class Channels {
     return tls == null ? builder : builder.sslContext(tls.serverContext());
   }
 
+  /**
+   * Like {@link #serve}, but callers without a client certificate may connect too (the server's
+   * {@link Authorization} must then let them reach only the methods meant for them, see
+   * {@link Authorization.Builder#allowWithoutCertificate}).
+   */
+  public NettyServerBuilder serveClientCertificateOptional(NettyServerBuilder builder) {
+    return tls == null ? builder : builder.sslContext(tls.serverContextClientCertificateOptional());
+  }
+
   @Override
   public String toString() {
     return tls == null ? "plaintext" : "mutual TLS as " + tls.self();

@@ -47,7 +47,17 @@ final class Pem {
   }
 
   static X509Certificate readCertificate(Path file) throws IOException {
-    Object o = read(file);
+    return certificateOf(read(file), file.toString());
+  }
+
+  /** Parses a PEM certificate received as text; {@code what} names it in errors. */
+  static X509Certificate parseCertificate(String pem, String what) throws IOException {
+    try (PEMParser p = new PEMParser(new java.io.StringReader(pem))) {
+      return certificateOf(p.readObject(), what);
+    }
+  }
+
+  private static X509Certificate certificateOf(Object o, String file) throws IOException {
     if (!(o instanceof X509CertificateHolder holder)) {
       throw new IOException(file + " holds no PEM certificate");
     }

@@ -38,6 +38,23 @@ public record TlsIdentity(PeerIdentity self, PrivateKey key, X509Certificate cer
     }
   }
 
+  /**
+   * A gRPC server context like {@link #serverContext} that also accepts callers without a client
+   * certificate (their calls are left to {@link Authorization}, which lets them reach only the
+   * methods meant for them) and sends the CA certificate after its own, so that a caller that
+   * pins the CA by its key's hash ({@link CaPin}) finds it in the chain.
+   */
+  public SslContext serverContextClientCertificateOptional() {
+    try {
+      return GrpcSslContexts.configure(SslContextBuilder.forServer(key, certificate, ca))
+          .trustManager(trustManager(EnumSet.allOf(Role.class)))
+          .clientAuth(ClientAuth.OPTIONAL)
+          .build();
+    } catch (SSLException e) {
+      throw new IllegalStateException("cannot build the TLS server context for " + self + ": " + e.getMessage(), e);
+    }
+  }
+
   /** A gRPC (grpc-netty-shaded) client context: presents this certificate, trusts the cluster CA. */
   public SslContext clientContext() {
     try {

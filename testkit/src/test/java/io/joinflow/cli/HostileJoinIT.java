@@ -16,6 +16,7 @@ import io.joinflow.node.membership.Conf;
 import io.joinflow.node.membership.ConfChanges;
 import io.joinflow.node.raft.ClusterIds;
 import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.CreateTokenRequest;
 import io.joinflow.proto.v1.GetJoinRequest;
 import io.joinflow.proto.v1.GetPromotionRequest;
 import io.joinflow.proto.v1.GroupProgress;
@@ -28,8 +29,11 @@ import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.JoinServiceGrpc;
 import io.joinflow.proto.v1.LeaveRequest;
 import io.joinflow.proto.v1.LeaveResponse;
+import io.joinflow.proto.v1.ListTokensRequest;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
+import io.joinflow.proto.v1.TokenInfo;
+import io.joinflow.proto.v1.TokenState;
 import io.joinflow.workflows.JoinOptions;
 import io.joinflow.workflows.PromoteOptions;
 import java.io.IOException;
@@ -478,6 +482,8 @@ class HostileJoinIT {
   @Order(10)
   void shouldCompensateWithinTheDeadlineWhenTheJoiningNodeDiesAsALearner() throws Exception {
     Node six = cluster.startNode(6, false);
+    // An insecure gateway needs no token but checks one it is given: the compensation gives it back.
+    String token = gateway().createToken(CreateTokenRequest.newBuilder().setNodeId(6).build()).getToken();
     JoinResponse r;
     long tookMs;
     long t0;
@@ -485,13 +491,15 @@ class HostileJoinIT {
     try (ConfHold hold = ConfHold.start(cluster.nodes().get(0), 2)) {
       hold.awaitHeld();
       t0 = System.nanoTime();
-      CompletableFuture<JoinResponse> join = CompletableFuture.supplyAsync(() -> gateway().join(request(6, addr(six))));
+      CompletableFuture<JoinResponse> join = CompletableFuture.supplyAsync(() -> gateway().join(request(6, addr(six))
+          .toBuilder().setToken(token).build()));
       await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> {
         ClusterView v = cluster.view();
         return v.getGroups(0).getLearnersList().contains(6L) && v.getGroups(1).getLearnersList().contains(6L);
       });
       JoinProgress progress = gateway().getJoin(GetJoinRequest.newBuilder().setNodeId(6).build());
       assertThat(progress.getPhase()).isEqualTo("learners");
+      assertThat(tokenState(token)).as("held by the running join").isEqualTo(TokenState.TOKEN_IN_FLIGHT);
       assertThat(progress.getGroupsList()).filteredOn(g -> g.getGroupId() == 2).extracting(GroupProgress::getState)
           .containsExactly("pending");
       cluster.killNode(six);
@@ -509,6 +517,37 @@ class HostileJoinIT {
     JoinRecord record = cluster.view().getJoinsList().stream().filter(j -> j.getNodeId() == 6).findFirst()
         .orElseThrow();
     assertThat(record.getOutcome()).startsWith("compensated: deadline of " + DEADLINE_MS + " ms");
+    assertThat(tokenState(token)).as("given back by the compensation").isEqualTo(TokenState.TOKEN_ISSUED);
+  }
+
+  private static TokenState tokenState(String token) {
+    String id = token.substring(0, token.indexOf('.'));
+    return gateway().listTokens(ListTokensRequest.getDefaultInstance()).getTokensList().stream()
+        .filter(t -> t.getId().equals(id)).findFirst().map(TokenInfo::getState).orElseThrow();
+  }
+
+  @Test
+  @Order(11)
+  void shouldCheckATokenAnInsecureGatewayIsGivenAndConsumeItWhenTheNodeJoins() throws Exception {
+    Node node = cluster.startNode(21, false);
+    String token = gateway().createToken(CreateTokenRequest.newBuilder().setNodeId(21).build()).getToken();
+    String other = gateway().createToken(CreateTokenRequest.newBuilder().setNodeId(22).build()).getToken();
+    Membership before = membership();
+    Status wrong = rejected(request(21, addr(node)).toBuilder()
+        .setToken(token.substring(0, 7) + "0000000000000000").build());
+    assertThat(wrong.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(wrong.getDescription()).startsWith("the join token is wrong: no token has this id and secret");
+    Status theirs = rejected(request(21, addr(node)).toBuilder().setToken(other).build());
+    assertThat(theirs.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(theirs.getDescription()).startsWith("join token " + other.substring(0, 6) + " is for node 22, not node 21");
+    assertThat(membership()).isEqualTo(before);
+    assertUntouched(node);
+    assertThat(tokenState(token)).isEqualTo(TokenState.TOKEN_ISSUED);
+
+    JoinResponse joined = gateway().join(request(21, addr(node)).toBuilder().setToken(token).build());
+    assertThat(joined.getSuccess()).as(joined.getError()).isTrue();
+    assertThat(tokenState(token)).isEqualTo(TokenState.TOKEN_CONSUMED);
+    assertThat(tokenState(other)).isEqualTo(TokenState.TOKEN_ISSUED);
   }
 
   /**

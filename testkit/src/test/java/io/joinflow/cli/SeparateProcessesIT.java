@@ -327,6 +327,10 @@ class SeparateProcessesIT {
       cert("create-node", "--node-id", String.valueOf(id), "--host", "127.0.0.1");
     }
     args.addAll(List.of(extra));
+    if (args.contains("--join")) {
+      // The secure gateway admits a node only with a join token, issued as an operator does.
+      args.addAll(List.of("--token", new OperatorTokens(gatewayAddress(), certs).create(id)));
+    }
     nodeArgs.put(id, args.toArray(String[]::new));
     JoinflowProcess p = JoinflowProcess.start("node " + id, dir.resolve("node-" + id + ".log"), Map.of(),
         nodeArgs.get(id));

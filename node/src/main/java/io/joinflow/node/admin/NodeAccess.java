@@ -28,6 +28,9 @@ public final class NodeAccess {
             NodeAdminGrpc.getChangeMembershipMethod(), NodeAdminGrpc.getLearnerProgressMethod(),
             NodeAdminGrpc.getTransferLeadershipMethod(), NodeAdminGrpc.getProposeMetadataMethod())
         .allow(Set.of(Role.NODE, Role.WORKER), NodeAdminGrpc.getApplyTopologyUpdateMethod())
+        // The gateway checks and moves join tokens; persist and evict (the worker) finish them.
+        .allow(Set.of(Role.GATEWAY, Role.WORKER), NodeAdminGrpc.getGetTokensMethod(),
+            NodeAdminGrpc.getChangeTokenMethod())
         .allow(anyRole, NodeAdminGrpc.getGetClusterViewMethod(), NodeAdminGrpc.getHandshakeMethod(),
             NodeAdminGrpc.getGetMetadataMethod(), NodeAdminGrpc.getGetGroupMethod())
         .allowService(Set.of(Role.CLIENT), DataGrpc.getServiceDescriptor())

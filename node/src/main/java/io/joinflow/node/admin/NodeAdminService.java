@@ -18,12 +18,15 @@ import io.joinflow.node.raft.MetadataApplier;
 import io.joinflow.node.topology.TopologyInbox;
 import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
+import io.joinflow.proto.v1.ChangeTokenRequest;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.DropGroupRequest;
 import io.joinflow.proto.v1.DropGroupResponse;
 import io.joinflow.proto.v1.GetClusterViewRequest;
 import io.joinflow.proto.v1.GetGroupRequest;
 import io.joinflow.proto.v1.GetMetadataRequest;
+import io.joinflow.proto.v1.GetTokensRequest;
+import io.joinflow.proto.v1.GetTokensResponse;
 import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.HandshakeRequest;
@@ -33,6 +36,7 @@ import io.joinflow.proto.v1.HostGroupResponse;
 import io.joinflow.proto.v1.LearnerProgressRequest;
 import io.joinflow.proto.v1.LearnerProgressResponse;
 import io.joinflow.proto.v1.MemberProgress;
+import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.NodeAdminGrpc;
@@ -153,7 +157,28 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
 
   @Override
   public void getMetadata(GetMetadataRequest request, StreamObserver<MetadataState> out) {
-    answer("metadata", out, group0::read);
+    // Token hashes are for the gateway alone (GetTokens): every role may read metadata.
+    answer("metadata", out, () -> group0.read().toBuilder().clearTokens().build());
+  }
+
+  @Override
+  public void getTokens(GetTokensRequest request,
+                        StreamObserver<GetTokensResponse> out) {
+    answer("join tokens", out, () -> GetTokensResponse.newBuilder()
+        .addAllTokens(group0.read().getTokensList()).build());
+  }
+
+  @Override
+  public void changeToken(ChangeTokenRequest request, StreamObserver<MetadataResult> out) {
+    answer("change a join token", out, () -> {
+      MetadataCommand.Builder command = MetadataCommand.newBuilder();
+      switch (request.getChangeCase()) {
+        case ISSUE -> command.setIssueToken(request.getIssue());
+        case SET_STATE -> command.setSetTokenState(request.getSetState());
+        default -> throw Status.INVALID_ARGUMENT.withDescription("issue or set_state is required").asException();
+      }
+      return group0.propose(command.build());
+    });
   }
 
   @Override

@@ -44,6 +44,8 @@ public final class MetadataApplier {
       case SET_ROUTING -> setRouting(state, command.getSetRouting().getRoute());
       case PUT_JOIN_RECORD -> putJoinRecord(state, command.getPutJoinRecord().getRecord());
       case BATCH -> batch(state, command.getBatch().getCommandsList());
+      case ISSUE_TOKEN -> TokenApplier.issue(state, command.getIssueToken());
+      case SET_TOKEN_STATE -> TokenApplier.setState(state, command.getSetTokenState());
       case COMMAND_NOT_SET -> reject(state, Status.Code.INVALID_ARGUMENT, "empty metadata command");
     };
   }
@@ -227,17 +229,17 @@ public final class MetadataApplier {
     return b.setTopologyVersion(b.getTopologyVersion() + 1).build();
   }
 
-  private static Outcome changed(MetadataState next) {
+  static Outcome changed(MetadataState next) {
     return new Outcome(next, MetadataResult.newBuilder().setApplied(true)
         .setTopologyVersion(next.getTopologyVersion()).build());
   }
 
-  private static Outcome unchanged(MetadataState state) {
+  static Outcome unchanged(MetadataState state) {
     return new Outcome(state, MetadataResult.newBuilder().setApplied(false)
         .setTopologyVersion(state.getTopologyVersion()).build());
   }
 
-  private static Outcome reject(MetadataState state, Status.Code code, String message) {
+  static Outcome reject(MetadataState state, Status.Code code, String message) {
     return new Outcome(state, MetadataResult.newBuilder().setApplied(false).setCode(code.value())
         .setMessage(message).setTopologyVersion(state.getTopologyVersion()).build());
   }
