@@ -59,8 +59,8 @@ class WorkerMetricsTest {
   }
 
   @Test
-  void shouldCountARejectedJoinOnceAndItsValidateRetry() {
-    when(activities.validate(any()))
+  void shouldCountARejectedJoinOnceAndItsPrepareRetry() {
+    when(activities.prepare(any()))
         .thenThrow(ApplicationFailure.newFailure("no leader yet", JoinFailures.UNAVAILABLE))
         .thenThrow(ApplicationFailure.newNonRetryableFailure("node_id 4 already registered", JoinFailures.ALREADY_EXISTS));
 
@@ -74,19 +74,20 @@ class WorkerMetricsTest {
             + "task_queue=\"joinflow-join\",workflow_type=\"JoinWorkflow\"} 1.0")
         .containsPattern("joinflow_join_duration_seconds_count\\{[^}]*outcome=\"rejected\"[^}]*} 1")
         .containsPattern("joinflow_join_duration_seconds_bucket\\{[^}]*outcome=\"rejected\"[^}]*le=\"600.0\"} 1")
-        .contains("joinflow_step_retries_total{step=\"validate\",workflow=\"join\"} 1.0")
-        .contains("joinflow_step_duration_seconds_count{outcome=\"failure\",step=\"validate\",workflow=\"join\"} 2")
-        .contains("joinflow_steps_in_flight{step=\"validate\",workflow=\"join\"} 0.0"));
+        .contains("joinflow_step_retries_total{step=\"prepare\",workflow=\"join\"} 1.0")
+        .contains("joinflow_step_duration_seconds_count{outcome=\"failure\",step=\"prepare\",workflow=\"join\"} 2")
+        .contains("joinflow_steps_in_flight{step=\"prepare\",workflow=\"join\"} 0.0"));
   }
 
   @Test
   void shouldCountAJoinOfAMemberAsSucceeded() {
-    when(activities.validate(any())).thenReturn(new JoinActivities.ValidateResult(1, 1, true, ClusterSnapshot.empty()));
+    when(activities.prepare(any()))
+        .thenReturn(new JoinActivities.PrepareResult(1, 1, true, ClusterSnapshot.empty(), null));
 
     assertThat(join(5).success()).isTrue();
 
     await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(registry.scrape())
         .containsPattern("joinflow_joins_finished_total\\{[^}]*outcome=\"succeeded\"[^}]*} 1.0")
-        .contains("joinflow_step_duration_seconds_count{outcome=\"success\",step=\"validate\",workflow=\"join\"} 1"));
+        .contains("joinflow_step_duration_seconds_count{outcome=\"success\",step=\"prepare\",workflow=\"join\"} 1"));
   }
 }
