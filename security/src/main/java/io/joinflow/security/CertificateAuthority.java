@@ -83,6 +83,21 @@ public final class CertificateAuthority {
     return key;
   }
 
+  /**
+   * The pin of a CA certificate: {@code sha256:} and the lower-case hex SHA-256 of its DER
+   * SubjectPublicKeyInfo, as kubeadm's {@code --discovery-token-ca-cert-hash} spells it. It names
+   * the CA's key, not the certificate, so a CA certificate re-issued for the same key keeps it.
+   */
+  public static String publicKeyHash(X509Certificate ca) {
+    try {
+      byte[] spki = new org.bouncycastle.cert.jcajce.JcaX509CertificateHolder(ca).getSubjectPublicKeyInfo().getEncoded();
+      return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(spki));
+    } catch (GeneralSecurityException | java.io.IOException e) {
+      throw new IllegalStateException("cannot hash the public key of " + ca.getSubjectX500Principal() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
   /** A key and certificate for {@code who}, valid for {@code hosts} (DNS names or IP literals). */
   public Issued issue(PeerIdentity who, List<String> hosts, Duration validity) {
     if (!who.cluster().equals(cluster)) {

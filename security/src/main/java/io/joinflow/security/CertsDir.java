@@ -80,6 +80,11 @@ public final class CertsDir {
     return new CertificateAuthority(cluster, key, cert);
   }
 
+  /** The {@link CertificateAuthority#publicKeyHash} of this directory's CA certificate. */
+  public String caHash() throws IOException {
+    return CertificateAuthority.publicKeyHash(readCa());
+  }
+
   private X509Certificate readCa() throws IOException {
     try {
       return Pem.readCertificate(caCertificate());
