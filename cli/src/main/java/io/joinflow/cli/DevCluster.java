@@ -232,6 +232,14 @@ class DevCluster implements AutoCloseable {
     return certs == null ? Channels.plaintext() : certs.channels(role);
   }
 
+  /**
+   * How node {@code id}'s process talks to this cluster, whether or not the node runs: with its
+   * certificate (issued now if it has none), or plaintext when the cluster is.
+   */
+  Channels nodeChannels(long id) throws IOException {
+    return certs == null ? Channels.plaintext() : Channels.tls(certs.node(id));
+  }
+
   /** Starts node {@code id} on its own ports and data dir (empty unless it is the seed). */
   Node startNode(long id, boolean bootstrap) throws NodeStartException {
     return startNodeAt(id, (int) id, settings.dataDir().resolve("node-" + id), bootstrap);
