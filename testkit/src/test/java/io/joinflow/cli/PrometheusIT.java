@@ -69,7 +69,9 @@ class PrometheusIT {
       Process server = startPrometheus(prometheus, dir, prometheusPort, urls);
       running.add(() -> stop(server));
       String api = "http://127.0.0.1:" + prometheusPort;
+      // Refused connections until Prometheus listens.
       await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(250))
+          .ignoreExceptionsInstanceOf(IOException.class)
           .until(() -> get(api + "/-/ready").statusCode() == 200);
 
       // Joined as dev prints it: a node certificate from dev's CA, then the node with it.

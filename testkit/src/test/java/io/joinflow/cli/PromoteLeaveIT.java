@@ -209,7 +209,8 @@ class PromoteLeaveIT {
     cli.setErr(new PrintWriter(err, true));
 
     long t0 = System.nanoTime();
-    int exit = cli.execute("leave", "--gateway", cluster.gatewayAddress().toString(), "--node-id", "4", "--json");
+    int exit = cli.execute("leave", "--gateway", cluster.gatewayAddress().toString(), "--node-id", "4",
+        "--certs-dir", cluster.certsDir().toString(), "--json");
     System.out.println("leave of a voter of " + (GROUPS + 1) + " groups: "
         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms: " + out.toString().strip());
 

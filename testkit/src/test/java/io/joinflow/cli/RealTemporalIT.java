@@ -336,8 +336,8 @@ class RealTemporalIT {
     CommandLine cli = Main.commandLine();
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
-    assertThat(cli.execute("joins", "--gateway", cluster.gatewayAddress().toString(), "--json")).as(err.toString())
-        .isZero();
+    assertThat(cli.execute("joins", "--gateway", cluster.gatewayAddress().toString(), "--certs-dir",
+        cluster.certsDir().toString(), "--json")).as(err.toString()).isZero();
     JsonNode json = new ObjectMapper().readTree(out.toString());
     assertThat(json.get("temporal_mode").asText()).isEqualTo("cli");
     assertThat(json.get("source").asText()).isEqualTo("temporal");
