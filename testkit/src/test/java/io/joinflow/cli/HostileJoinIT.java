@@ -565,6 +565,12 @@ class HostileJoinIT {
       }
     }
 
+    /** Ratis' transport as the node the hold goes through: the Ratis port takes node certificates only. */
+    private org.apache.ratis.conf.Parameters transport() {
+      return via.config().tls() == null ? new org.apache.ratis.conf.Parameters()
+          : io.joinflow.node.raft.RaftTls.parameters(via.config().tls());
+    }
+
     /** One compare-and-set adding the ghost; returns when the leader answers. */
     private void tryChange() throws IOException {
       RaftGroupId gid = via.groupId(group);
@@ -573,7 +579,8 @@ class HostileJoinIT {
       listeners.add(ghost);
       RaftProperties p = new RaftProperties();
       RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(30, TimeUnit.SECONDS));
-      try (RaftClient c = RaftClient.newBuilder().setProperties(p).setRaftGroup(RaftGroup.valueOf(gid, conf.voters()))
+      try (RaftClient c = RaftClient.newBuilder().setProperties(p).setParameters(transport())
+          .setRaftGroup(RaftGroup.valueOf(gid, conf.voters()))
           .setLeaderId(conf.leader().getId()).setRetryPolicy(RetryPolicies.noRetry()).build()) {
         changes.incrementAndGet();
         c.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
@@ -588,7 +595,7 @@ class HostileJoinIT {
       RaftGroupId gid = via.groupId(group);
       await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
         Conf conf = via.membership().confs().readConf(gid, via.candidates(via.localMetadata(), group));
-        try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties())
+        try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties()).setParameters(transport())
             .setRaftGroup(RaftGroup.valueOf(gid, conf.voters())).setLeaderId(conf.leader().getId())
             .setRetryPolicy(RetryPolicies.noRetry()).build()) {
           // The same conf again: were it accepted, nothing would change.
