@@ -190,6 +190,15 @@ final class CrashCluster implements AutoCloseable {
     return n;
   }
 
+  /**
+   * The cluster's certificates directory, holding node {@code id}'s certificate (issued now if
+   * it has none), for a node that runs as a process of its own ({@code --certs-dir}).
+   */
+  Path certsDirWithNode(long id) throws java.io.IOException {
+    certs.node(id);
+    return certs.path();
+  }
+
   /** Stops a node abruptly; the returned future completes when its ports and files are free. */
   CompletableFuture<Void> killNode(long id) {
     Node n = nodes.remove(id);
