@@ -120,6 +120,10 @@ public final class BenchCommand implements Callable<Integer> {
           + " join_ms); the baselines promote too, after the same --stabilization-ms.")
   boolean promote;
 
+  @Option(names = "--insecure", description = "Run the clusters plaintext, to measure what mutual TLS costs"
+      + " (default: mutual TLS on every port, as joinflow runs; JSON: tls).")
+  boolean insecure;
+
   @Mixin
   StabilizationOption stabilization = new StabilizationOption();
 
@@ -157,7 +161,7 @@ public final class BenchCommand implements Callable<Integer> {
     groups.forEach(g -> points.add(new BenchPoint(BenchPoint.GROUPS, g, 1, voters, promote)));
     concurrent.forEach(c -> points.add(new BenchPoint(BenchPoint.CONCURRENT, concurrentGroups, c, voters, promote)));
     BenchReport.Plan plan = new BenchReport.Plan(List.copyOf(groups), List.copyOf(concurrent), concurrentGroups,
-        reps, warmup, jvmWarmup, fanOut, !skipBaselines, voters, promote, stabilization.stabilizationMs);
+        reps, warmup, jvmWarmup, fanOut, !skipBaselines, voters, promote, stabilization.stabilizationMs, !insecure);
 
     boolean temporary = dataDir == null;
     Path root = temporary ? Files.createTempDirectory("joinflow-bench") : Files.createDirectories(dataDir);
@@ -171,6 +175,8 @@ public final class BenchCommand implements Callable<Integer> {
       if (log.where() != null) {
         say(err, log.where());
       }
+      say(err, insecure ? SecurityOptions.insecureWarning("every benchmark cluster")
+          : "mutual TLS on every port of every cluster (--insecure measures without)");
       say(err, "temporal: " + temporal.mode().label() + " (" + temporal.reason() + "), a fresh one per repetition"
           + (temporal.hint() == null ? "" : "; " + temporal.hint()));
       if (jvmWarmup > 0) {
@@ -283,7 +289,7 @@ public final class BenchCommand implements Callable<Integer> {
         DevCluster.Settings settings = new DevCluster.Settings(point.voters(), point.groups(), portBase, roundDir,
             new JoinOptions(JoinOptions.DEFAULT_DEADLINE_MILLIS, fanOut), point.raft(),
             point.promote() ? stabilization.promoteOptions() : HELD_PROMOTION)
-            .withTemporal(temporal, false);
+            .withTemporal(temporal, false).withSecure(!insecure);
         StringBuilder line = new StringBuilder(point.label()).append(measured
             ? ": rep " + (round - warmup + 1) + "/" + reps : ": warm-up " + (round + 1) + "/" + warmup);
         try (DevCluster cluster = DevCluster.start(settings, l -> { });

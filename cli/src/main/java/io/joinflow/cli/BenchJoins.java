@@ -5,7 +5,6 @@ import io.grpc.StatusRuntimeException;
 import io.joinflow.node.Node;
 import io.joinflow.node.NodeConfig;
 import io.joinflow.node.NodeStartException;
-import io.joinflow.proto.HostPort;
 import io.joinflow.proto.v1.Batch;
 import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.MetadataCommand;
@@ -131,10 +130,8 @@ final class BenchJoins implements AutoCloseable {
     return started;
   }
 
-  private NodeConfig config(long id) {
-    int admin = settings.portBase() + 10 * (int) id;
-    return new NodeConfig(id, new HostPort("127.0.0.1", admin), new HostPort("127.0.0.1", admin + 1),
-        settings.dataDir().resolve("node-" + id), false, settings.dataGroups(), settings.raft());
+  private NodeConfig config(long id) throws NodeStartException {
+    return cluster.nodeConfig(id, (int) id, settings.dataDir().resolve("node-" + id), false);
   }
 
   /**

@@ -38,10 +38,11 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
    * @param stabilizationMs the promotions' stabilization window (with {@code promote})
    */
   record Plan(List<Integer> groups, List<Integer> concurrent, int concurrentGroups, int reps, int warmup,
-              int jvmWarmup, int fanOut, boolean baselines, int voters, boolean promote, long stabilizationMs) {
+              int jvmWarmup, int fanOut, boolean baselines, int voters, boolean promote, long stabilizationMs,
+              boolean tls) {
     Plan(List<Integer> groups, List<Integer> concurrent, int concurrentGroups, int reps, int warmup, int jvmWarmup,
          int fanOut, boolean baselines) {
-      this(groups, concurrent, concurrentGroups, reps, warmup, jvmWarmup, fanOut, baselines, 1, false, 0);
+      this(groups, concurrent, concurrentGroups, reps, warmup, jvmWarmup, fanOut, baselines, 1, false, 0, true);
     }
   }
 
@@ -161,11 +162,11 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
   String table() {
     StringBuilder b = new StringBuilder();
     b.append(String.format("join latency in ms, median / p95 / max over %d repetition%s"
-        + " (concurrent points: until all joins ended)%s; %d voter%s per group; LOAD: load average when the"
+        + " (concurrent points: until all joins ended)%s; %d voter%s per group; %s; LOAD: load average when the"
         + " point began%n",
         plan.reps(), plan.reps() == 1 ? "" : "s", plan.promote()
             ? "; +p: until the node votes in every group, " + plan.stabilizationMs() + " ms stabilization window"
-            : "", plan.voters(), plan.voters() == 1 ? "" : "s"));
+            : "", plan.voters(), plan.voters() == 1 ? "" : "s", plan.tls() ? "mutual TLS" : "plaintext (--insecure)"));
     b.append(String.format("%-18s %-21s %-21s %-21s %9s %9s %5s%n", "POINT", "WORKFLOW", "DIRECT", "SEQUENTIAL",
         "WF/DIRECT", "WF/SEQ", "LOAD"));
     for (PointResult p : points) {
@@ -267,14 +268,15 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
     plan.concurrent().forEach(pl.putArray("concurrent")::add);
     pl.put("concurrent_groups", plan.concurrentGroups()).put("reps", plan.reps()).put("warmup", plan.warmup())
         .put("jvm_warmup", plan.jvmWarmup()).put("fan_out", plan.fanOut()).put("baselines", plan.baselines())
-        .put("voters", plan.voters()).put("promote", plan.promote()).put("stabilization_ms", plan.stabilizationMs());
+        .put("voters", plan.voters()).put("promote", plan.promote()).put("stabilization_ms", plan.stabilizationMs())
+        .put("tls", plan.tls());
     o.put("all_joins_succeeded", allJoinsSucceeded());
     ArrayNode ps = o.putArray("points");
     for (PointResult p : points) {
       ObjectNode pn = ps.addObject();
       pn.put("label", p.point().label()).put("series", p.point().series()).put("groups", p.point().groups())
           .put("concurrent", p.point().concurrent()).put("voters", p.point().voters())
-          .put("promote", p.point().promote());
+          .put("promote", p.point().promote()).put("tls", plan.tls());
       pn.putArray("election_timeout_ms").add(p.raft().electionMin().toMillis()).add(p.raft().electionMax().toMillis());
       if (p.error() != null) {
         pn.put("error", p.error());

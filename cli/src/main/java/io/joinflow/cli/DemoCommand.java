@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
  * {@code joinflow demo}: a dev cluster of three, then node 4 joins through the gateway with live
  * per-group progress, then its promotion workflow makes it a voter (progress printed too);
  * prints the cluster and the join's timeline from its workflow history. Nodes 2 and 3 are
- * promoted in the background meanwhile. Exit 0 when node 4 joined and became a voter
+ * promoted in the background meanwhile. Every port runs mutual TLS with a throwaway CA in the
+ * data dir, unless {@code --insecure}. Exit 0 when node 4 joined and became a voter
  * everywhere, 1 with the reason otherwise.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -54,6 +55,10 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--json", description = "End with one JSON line describing the join.")
   boolean json;
+
+  @Option(names = "--insecure", description = "Run the cluster plaintext, without certificates (to compare; anyone"
+      + " who reaches a port can change the cluster). Default: mutual TLS with a throwaway CA in the data dir.")
+  boolean insecure;
 
   @Mixin
   LogOptions logOptions = new LogOptions();
@@ -128,10 +133,14 @@ public final class DemoCommand implements Callable<Integer> {
         ? new io.temporal.common.interceptors.WorkerInterceptor[0]
         : new io.temporal.common.interceptors.WorkerInterceptor[] {
             new StepStartHook(JOINING_NODE, crashDuring, crash::kill)};
+    if (insecure) {
+      err.println("joinflow demo: " + SecurityOptions.insecureWarning("the demo's cluster"));
+      err.flush();
+    }
     DevCluster startedCluster;
     try {
       startedCluster = DevCluster.start(new DevCluster.Settings(3, groups, portBase, dir, JoinOptions.defaults())
-          .withPromoteOptions(stabilization.promoteOptions()).withTemporal(temporal, true), line -> DemoProgress.say(out, t0, line), interceptors);
+          .withPromoteOptions(stabilization.promoteOptions()).withTemporal(temporal, true).withSecure(!insecure), line -> DemoProgress.say(out, t0, line), interceptors);
     } catch (Exception e) {
       err.println("joinflow demo: cannot start the cluster: " + e.getMessage());
       return 1;
@@ -216,7 +225,7 @@ public final class DemoCommand implements Callable<Integer> {
       if (json) {
         out.println(DemoSummary.summary(response, view, joinMs, timeline, promotion, promoteMs,
             stabilization.stabilizationMs, crash, cluster.temporal(),
-            log.file().orElse(null)));
+            log.file().orElse(null), cluster.secure()));
       }
       out.flush();
       holdUntilEnter(cluster, out, dir, temporary);

@@ -2,7 +2,7 @@ package io.joinflow.cli;
 
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.joinflow.security.Role;
 import io.joinflow.proto.v1.GetJoinRequest;
 import io.joinflow.proto.v1.GetPromotionRequest;
 import io.joinflow.proto.v1.GroupPromotion;
@@ -27,7 +27,7 @@ final class DemoProgress {
   /** Prints per-group progress while the join runs, each time it changes. */
   static void watch(DevCluster cluster, CompletableFuture<JoinResponse> join, PrintWriter out, long t0)
       throws InterruptedException {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
+    ManagedChannel channel = cluster.channels(Role.OPERATOR).channel(cluster.gatewayAddress().toString());
     try {
       String last = "";
       while (!join.isDone()) {
@@ -56,7 +56,7 @@ final class DemoProgress {
   /** Prints the promotion's per-group progress each time it changes, until it is done (or 2 minutes). */
   static PromotionProgress watchPromotion(DevCluster cluster, PrintWriter out, long t0)
       throws InterruptedException {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
+    ManagedChannel channel = cluster.channels(Role.OPERATOR).channel(cluster.gatewayAddress().toString());
     try {
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
       String last = "";

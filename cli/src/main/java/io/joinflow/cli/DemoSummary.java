@@ -18,10 +18,12 @@ final class DemoSummary {
   static String summary(JoinResponse r, ClusterView view, long joinMs, JoinTimeline timeline,
                                 PromotionProgress promotion, long promoteMs, long stabilizationMs,
                                 DemoCrash.LeaderCrash crash,
-                                io.joinflow.worker.TemporalConnection temporal, Path logFile) throws Exception {
+                                io.joinflow.worker.TemporalConnection temporal, Path logFile, boolean tls)
+      throws Exception {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode o = mapper.createObjectNode();
     o.put("success", r.getSuccess());
+    o.put("tls", tls);
     TemporalJson.put(o, temporal);
     if (logFile == null) {
       o.putNull("log_file");

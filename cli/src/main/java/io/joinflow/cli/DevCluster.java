@@ -13,6 +13,8 @@ import io.joinflow.node.raft.RaftSettings;
 import io.joinflow.proto.HostPort;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.JoinResponse;
+import io.joinflow.security.Channels;
+import io.joinflow.security.Role;
 import io.joinflow.worker.JoinWorker;
 import io.joinflow.worker.TemporalConnection;
 import io.joinflow.workflows.JoinOptions;
@@ -35,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * Each successful join starts the node's promotion, which goes on in the background.
  * Ports: Temporal {@code base}, gateway {@code base+1}, node i NodeAdmin {@code base+10i} and
  * Ratis {@code base+10i+1}.
+ *
+ * <p>Secure unless the settings say otherwise: a throwaway CA in {@code <data dir>/certs}
+ * ({@link DevCerts}), and every node, the worker and the gateway on mutual TLS with their own
+ * certificates, on every port (NodeAdmin, JoinService, Ratis). Only Temporal, on loopback, stays
+ * plaintext.
  */
 class DevCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DevCluster.class);
@@ -42,11 +49,11 @@ class DevCluster implements AutoCloseable {
   /** What to start. */
   record Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions,
                   RaftSettings raft, PromoteOptions promoteOptions, TemporalChoice temporal, boolean durableTemporal,
-                  HostPort metrics) {
+                  HostPort metrics, boolean secure) {
     Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions, RaftSettings raft,
              PromoteOptions promoteOptions) {
       this(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, TemporalChoice.embedded(), true,
-          null);
+          null, true);
     }
 
     Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions, RaftSettings raft) {
@@ -60,7 +67,7 @@ class DevCluster implements AutoCloseable {
     /** These settings with other promotion tunables. */
     Settings withPromoteOptions(PromoteOptions options) {
       return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, options, temporal, durableTemporal,
-          metrics);
+          metrics, secure);
     }
 
     /**
@@ -70,7 +77,7 @@ class DevCluster implements AutoCloseable {
      */
     Settings withTemporal(TemporalChoice choice, boolean durable) {
       return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, choice, durable,
-          metrics);
+          metrics, secure);
     }
 
     /**
@@ -79,7 +86,18 @@ class DevCluster implements AutoCloseable {
      */
     Settings withMetrics(HostPort endpoint) {
       return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, temporal,
-          durableTemporal, endpoint);
+          durableTemporal, endpoint, secure);
+    }
+
+    /** These settings with mutual TLS ({@code true}, the default) or plaintext on every joinflow port. */
+    Settings withSecure(boolean on) {
+      return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, temporal,
+          durableTemporal, metrics, on);
+    }
+
+    /** Where a secure cluster keeps its CA and certificates. */
+    Path certsDir() {
+      return dataDir.resolve("certs");
     }
   }
 
@@ -87,6 +105,10 @@ class DevCluster implements AutoCloseable {
   final List<Node> nodes = new ArrayList<>();
   TemporalConnection temporal;
   private NodeAdminPool pool;
+  /** The gateway's own connections to the nodes, with its own certificate. */
+  private NodeAdminPool gatewayPool;
+  /** Null when the cluster runs plaintext. */
+  private DevCerts certs;
   JoinWorker worker;
   JoinGateway gateway;
   private PoolClusterViews views;
@@ -118,6 +140,10 @@ class DevCluster implements AutoCloseable {
   }
 
   void startAll(Consumer<String> log) throws Exception {
+    if (settings.secure()) {
+      certs = DevCerts.open(settings.certsDir());
+      log.accept("mutual TLS on every port; the CA and the certificates are in " + certs.path());
+    }
     if (settings.metrics() != null) {
       metrics = MetricsEndpoint.start(settings.metrics());
     }
@@ -136,9 +162,10 @@ class DevCluster implements AutoCloseable {
     for (long id = 1; id <= settings.nodes(); id++) {
       addresses.add(adminAddress(id).toString());
     }
-    pool = new NodeAdminPool(addresses);
+    pool = new NodeAdminPool(addresses, channels(Role.WORKER));
+    gatewayPool = new NodeAdminPool(addresses, channels(Role.GATEWAY));
     startWorker();
-    views = new PoolClusterViews(pool);
+    views = new PoolClusterViews(gatewayPool);
     startGateway();
     log.accept("gateway on " + gatewayAddress());
     for (long id = 2; id <= settings.nodes(); id++) {
@@ -179,6 +206,40 @@ class DevCluster implements AutoCloseable {
     return List.copyOf(nodes);
   }
 
+  /** Whether every joinflow port of this cluster runs mutual TLS. */
+  boolean secure() {
+    return certs != null;
+  }
+
+  /** The directory of the cluster's CA and certificates; null when it runs plaintext. */
+  Path certsDir() {
+    return certs == null ? null : certs.path();
+  }
+
+  /** {@code sha256:<hex>} of the cluster CA's public key; null when it runs plaintext. */
+  String caHash() {
+    return certs == null ? null : certs.caHash();
+  }
+
+  /**
+   * How a process of {@code role} (worker, gateway, operator or client) talks to this cluster:
+   * with its certificate from the cluster's CA, or plaintext when the cluster is.
+   */
+  Channels channels(Role role) {
+    if (role == Role.NODE) {
+      throw new IllegalArgumentException("a node's transport comes with its config; see nodeConfig");
+    }
+    return certs == null ? Channels.plaintext() : certs.channels(role);
+  }
+
+  /**
+   * How node {@code id}'s process talks to this cluster, whether or not the node runs: with its
+   * certificate (issued now if it has none), or plaintext when the cluster is.
+   */
+  Channels nodeChannels(long id) throws IOException {
+    return certs == null ? Channels.plaintext() : Channels.tls(certs.node(id));
+  }
+
   /** Starts node {@code id} on its own ports and data dir (empty unless it is the seed). */
   Node startNode(long id, boolean bootstrap) throws NodeStartException {
     return startNodeAt(id, (int) id, settings.dataDir().resolve("node-" + id), bootstrap);
@@ -186,9 +247,8 @@ class DevCluster implements AutoCloseable {
 
   /** Starts node {@code id} on the ports of {@code slot} with this data dir. */
   Node startNodeAt(long id, int slot, Path dataDir, boolean bootstrap) throws NodeStartException {
-    HostPort admin = adminAddress(slot);
-    NodeConfig config = new NodeConfig(id, admin, new HostPort("127.0.0.1", admin.port() + 1),
-        dataDir, bootstrap, settings.dataGroups(), settings.raft());
+    NodeConfig config = nodeConfig(id, slot, dataDir, bootstrap);
+    HostPort admin = config.listen();
     if (settings.metrics() == null) {
       Node node = Node.start(config);
       nodes.add(node);
@@ -211,6 +271,25 @@ class DevCluster implements AutoCloseable {
     nodeMetrics.put(node, m);
     nodes.add(node);
     return node;
+  }
+
+  /**
+   * The config of node {@code id} on the ports of {@code slot}: with its certificate (issued now
+   * if it has none) when the cluster is secure.
+   */
+  NodeConfig nodeConfig(long id, int slot, Path dataDir, boolean bootstrap) throws NodeStartException {
+    HostPort admin = adminAddress(slot);
+    NodeConfig config = new NodeConfig(id, admin, new HostPort("127.0.0.1", admin.port() + 1),
+        dataDir, bootstrap, settings.dataGroups(), settings.raft());
+    if (certs == null) {
+      return config;
+    }
+    try {
+      return config.withTls(certs.node(id));
+    } catch (IOException e) {
+      throw new NodeStartException("node " + Long.toUnsignedString(id) + ": no certificate in " + certs.path() + ": "
+          + e.getMessage(), e);
+    }
   }
 
   /** Joins a started node through this cluster's gateway. */
@@ -286,7 +365,7 @@ class DevCluster implements AutoCloseable {
     if (metrics.enabled()) {
       service.joinsInFlight().bindTo(metrics.registry());
     }
-    gateway = JoinGateway.start(gatewayAddress(), service, metrics.grpcInterceptors());
+    gateway = JoinGateway.start(gatewayAddress(), service, metrics.grpcInterceptors(), channels(Role.GATEWAY));
   }
 
   /** The cluster view through any live node. */
@@ -304,6 +383,9 @@ class DevCluster implements AutoCloseable {
     }
     if (pool != null) {
       pool.close();
+    }
+    if (gatewayPool != null) {
+      gatewayPool.close();
     }
     NodeShutdown.stop(nodes);
     if (temporal != null) {

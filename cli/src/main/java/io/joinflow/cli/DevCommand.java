@@ -22,6 +22,8 @@ import picocli.CommandLine.Spec;
  * embedded test server), a seed node, nodes 2..N joined through the join workflow, a worker and
  * a gateway, in one process, until interrupted. With {@code --data-dir} everything is durable:
  * started again on the same directory, the cluster and every join's history come back.
+ * Every node, the worker and the gateway run mutual TLS with certificates from a throwaway CA
+ * in {@code <data dir>/certs} (reused on the next start), unless {@code --insecure}.
  */
 @Command(name = "dev", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Runs a local cluster with Temporal, a worker and a gateway until interrupted.")
@@ -51,6 +53,11 @@ public final class DevCommand implements Callable<Integer> {
 
   @Option(names = "--json", description = "Print the endpoints as one JSON line.")
   boolean json;
+
+  @Option(names = "--insecure", description = "Run every node, the worker and the gateway plaintext, without"
+      + " certificates (anyone who reaches a port can change the cluster). Default: mutual TLS with a throwaway CA in"
+      + " DATA-DIR/certs.")
+  boolean insecure;
 
   @Option(names = "--metrics-listen", paramLabel = "HOST:PORT|off",
       description = "Where the worker, the gateway and the Temporal SDK of this process serve Prometheus metrics"
@@ -111,10 +118,15 @@ public final class DevCommand implements Callable<Integer> {
       story.println(log.where());
       story.flush();
     }
+    if (insecure) {
+      err.println("joinflow dev: " + SecurityOptions.insecureWarning("this dev cluster"));
+      err.flush();
+    }
     DevCluster cluster;
     try {
       cluster = DevCluster.start(new DevCluster.Settings(nodes, groups, portBase, dir, JoinOptions.defaults())
-              .withPromoteOptions(stabilization.promoteOptions()).withTemporal(temporal, true).withMetrics(metrics),
+              .withPromoteOptions(stabilization.promoteOptions()).withTemporal(temporal, true).withMetrics(metrics)
+              .withSecure(!insecure),
           line -> {
             story.println(line);
             story.flush();
@@ -141,6 +153,14 @@ public final class DevCommand implements Callable<Integer> {
       o.put("temporal", cluster.temporalTarget());
       TemporalJson.put(o, cluster.temporal());
       o.put("data_dir", dir.toString());
+      o.put("tls", cluster.secure());
+      if (cluster.secure()) {
+        o.put("certs_dir", cluster.certsDir().toString());
+        o.put("ca_hash", cluster.caHash());
+      } else {
+        o.putNull("certs_dir");
+        o.putNull("ca_hash");
+      }
       cluster.metricsUrls().forEach(o.putArray("metrics_urls")::add);
       if (log.file().isPresent()) {
         o.put("log_file", log.file().get().toString());
@@ -167,11 +187,13 @@ public final class DevCommand implements Callable<Integer> {
       if (!cluster.metricsUrls().isEmpty()) {
         out.println("  metrics   " + cluster.metricsUrls().get(0) + " (worker, gateway, Temporal SDK)");
       }
-      int next = nodes + 1;
-      out.println("join another node from a second terminal:");
-      out.println("  ./joinflow node --node-id " + next + " --listen 127.0.0.1:" + (portBase + 10 * next)
-          + " --data-dir " + dir.resolve("node-" + next) + " --join " + cluster.gatewayAddress()
-          + (metrics == null ? "" : " --metrics-listen 127.0.0.1:" + (portBase + 10 * next + 2)));
+      if (cluster.secure()) {
+        out.println("  security  mutual TLS on every port; CA " + cluster.caHash() + ", certificates in "
+            + cluster.certsDir());
+      } else {
+        out.println("  security  NONE (--insecure): plaintext, anyone who reaches a port can change the cluster");
+      }
+      printHowToReach(out, cluster, dir, metrics != null);
       if (cluster.temporal().listsWorkflows()) {
         out.println("list every join's workflow:");
         out.println("  temporal workflow list --address " + cluster.temporalTarget() + " --namespace "
@@ -184,5 +206,25 @@ public final class DevCommand implements Callable<Integer> {
     out.flush();
     new CountDownLatch(1).await();
     return 0;
+  }
+
+  /**
+   * How to look at the running cluster and how to join another node to it, each as the commands
+   * to paste: with the operator's and a new node's certificates when the cluster is secure.
+   */
+  private void printHowToReach(PrintWriter out, DevCluster cluster, Path dir, boolean withMetrics) {
+    String certs = cluster.secure() ? " --certs-dir " + cluster.certsDir() : "";
+    String insecureFlag = cluster.secure() ? "" : " --insecure";
+    out.println("look at it" + (cluster.secure() ? " (as operator, with the certificate in the certs dir)" : "") + ":");
+    out.println("  ./joinflow status --target " + cluster.nodes().get(0).config().listen() + certs);
+    out.println("  ./joinflow joins --gateway " + cluster.gatewayAddress() + certs);
+    int next = nodes + 1;
+    out.println("join another node from a second terminal:");
+    if (cluster.secure()) {
+      out.println("  ./joinflow cert create-node" + certs + " --node-id " + next + " --host 127.0.0.1");
+    }
+    out.println("  ./joinflow node --node-id " + next + " --listen 127.0.0.1:" + (portBase + 10 * next)
+        + " --data-dir " + dir.resolve("node-" + next) + " --join " + cluster.gatewayAddress() + certs + insecureFlag
+        + (withMetrics ? " --metrics-listen 127.0.0.1:" + (portBase + 10 * next + 2) : ""));
   }
 }

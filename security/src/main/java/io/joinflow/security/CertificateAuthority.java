@@ -88,6 +88,15 @@ public final class CertificateAuthority {
     return key;
   }
 
+  /**
+   * The pin of a CA certificate: {@code sha256:} and the lower-case hex SHA-256 of its DER
+   * SubjectPublicKeyInfo, as kubeadm's {@code --discovery-token-ca-cert-hash} spells it. It names
+   * the CA's key, not the certificate, so a CA certificate re-issued for the same key keeps it.
+   */
+  public static String publicKeyHash(X509Certificate ca) {
+    return CaPin.of(ca);
+  }
+
   /** A key and certificate for {@code who}, valid for {@code hosts} (DNS names or IP literals). */
   public Issued issue(PeerIdentity who, List<String> hosts, Duration validity) {
     if (!who.cluster().equals(cluster)) {

@@ -90,6 +90,11 @@ public final class CertsDir {
     return Files.exists(caKey()) ? java.util.Optional.of(ca()) : java.util.Optional.empty();
   }
 
+  /** The {@link CertificateAuthority#publicKeyHash} of this directory's CA certificate. */
+  public String caHash() throws IOException {
+    return CertificateAuthority.publicKeyHash(readCa());
+  }
+
   private X509Certificate readCa() throws IOException {
     try {
       return Pem.readCertificate(caCertificate());

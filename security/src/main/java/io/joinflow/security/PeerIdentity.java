@@ -29,12 +29,12 @@ public record PeerIdentity(String cluster, Role role, long nodeId) {
 
   /** The URI SAN that names this identity. */
   public URI uri() {
-    return URI.create(SCHEME + "://" + cluster + "/" + role.label() + (role == Role.NODE ? "/" + nodeId : ""));
+    return URI.create(SCHEME + "://" + cluster + "/" + role.label() + (role == Role.NODE ? "/" + Long.toUnsignedString(nodeId) : ""));
   }
 
   @Override
   public String toString() {
-    return role == Role.NODE ? "node " + nodeId + " of " + cluster : role.label() + " of " + cluster;
+    return role == Role.NODE ? "node " + Long.toUnsignedString(nodeId) + " of " + cluster : role.label() + " of " + cluster;
   }
 
   /** Parses one URI SAN; throws when it is not a joinflow identity. */

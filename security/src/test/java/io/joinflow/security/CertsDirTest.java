@@ -33,6 +33,19 @@ class CertsDirTest {
   }
 
   @Test
+  void shouldNameANodeIdAbove2To63AsTheUnsignedNumberItIs() throws Exception {
+    CertsDir certs = new CertsDir(dir);
+    certs.createCa("c1");
+    certs.issue(Role.NODE, -1L, List.of("127.0.0.1"));
+
+    TlsIdentity node = certs.identity(Role.NODE, -1L);
+
+    assertThat(node.self().uri()).hasToString("joinflow://c1/node/18446744073709551615");
+    assertThat(node.self()).hasToString("node 18446744073709551615 of c1");
+    assertThat(node.self().nodeId()).isEqualTo(-1L);
+  }
+
+  @Test
   void everyFileIsReadableByItsOwnerOnly() throws Exception {
     CertsDir certs = new CertsDir(dir);
     certs.createCa("c1");

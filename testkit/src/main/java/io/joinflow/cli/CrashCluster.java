@@ -25,6 +25,7 @@ import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.PutRequest;
 import io.joinflow.proto.v1.RemoveNode;
 import io.joinflow.proto.v1.TransferLeadershipRequest;
+import io.joinflow.security.Role;
 import io.joinflow.worker.JoinWorker;
 import io.joinflow.worker.TemporalConnection;
 import io.joinflow.workflows.JoinOptions;
@@ -61,7 +62,9 @@ import java.util.function.Consumer;
  * has three voters and survives one crash. Joining nodes get ids from 10 on, each once.
  *
  * <p>Ports: Temporal {@code base}, gateway {@code base+1}, node i {@code base+10i} (NodeAdmin)
- * and {@code base+10i+1} (Ratis).
+ * and {@code base+10i+1} (Ratis). Every one of them but Temporal's runs mutual TLS with
+ * certificates from a throwaway CA ({@link DevCerts}), as a dev cluster does: the crashes are
+ * those of the deployment joinflow runs.
  */
 final class CrashCluster implements AutoCloseable {
   static final int MEMBERS = 3;
@@ -74,7 +77,9 @@ final class CrashCluster implements AutoCloseable {
   private final Map<Long, Node> nodes = new TreeMap<>();
   private final Map<String, String> acknowledged = new LinkedHashMap<>();
   private TemporalConnection temporal;
+  private DevCerts certs;
   private NodeAdminPool pool;
+  private NodeAdminPool gatewayPool;
   private WorkflowServiceStubs workerStubs;
   private JoinWorker worker;
   private JoinGateway gateway;
@@ -110,13 +115,15 @@ final class CrashCluster implements AutoCloseable {
   }
 
   private void startAll() throws Exception {
+    certs = DevCerts.open(dir.resolve("certs"));
     temporal = TemporalConnection.embedded(base);
     startNode(1, true);
     List<String> addresses = new ArrayList<>();
     for (long id = 1; id <= MEMBERS; id++) {
       addresses.add(adminAddress(id).toString());
     }
-    pool = new NodeAdminPool(addresses);
+    pool = new NodeAdminPool(addresses, certs.channels(Role.WORKER));
+    gatewayPool = new NodeAdminPool(addresses, certs.channels(Role.GATEWAY));
     startWorker();
     startGateway();
     for (long id = 2; id <= MEMBERS; id++) {
@@ -160,8 +167,9 @@ final class CrashCluster implements AutoCloseable {
   }
 
   void startGateway() throws Exception {
-    gateway = JoinGateway.start(gatewayAddress(), new JoinServiceImpl(temporal.client(), new PoolClusterViews(pool),
-        joinOptions, new PromoteOptions(0, 60_000, MEMBERS, 16)));
+    gateway = JoinGateway.start(gatewayAddress(), new JoinServiceImpl(temporal.client(),
+        new PoolClusterViews(gatewayPool), joinOptions, new PromoteOptions(0, 60_000, MEMBERS, 16)), List.of(),
+        certs.channels(Role.GATEWAY));
   }
 
   void killGateway() {
@@ -170,10 +178,25 @@ final class CrashCluster implements AutoCloseable {
 
   Node startNode(long id, boolean bootstrap) throws NodeStartException {
     HostPort admin = adminAddress(id);
-    Node n = Node.start(new NodeConfig(id, admin, new HostPort("127.0.0.1", admin.port() + 1),
-        dir.resolve("node-" + id), bootstrap, dataGroups, RaftSettings.defaults()));
+    NodeConfig config;
+    try {
+      config = new NodeConfig(id, admin, new HostPort("127.0.0.1", admin.port() + 1), dir.resolve("node-" + id),
+          bootstrap, dataGroups, RaftSettings.defaults()).withTls(certs.node(id));
+    } catch (java.io.IOException e) {
+      throw new NodeStartException("node " + id + ": no certificate: " + e.getMessage(), e);
+    }
+    Node n = Node.start(config);
     nodes.put(id, n);
     return n;
+  }
+
+  /**
+   * The cluster's certificates directory, holding node {@code id}'s certificate (issued now if
+   * it has none), for a node that runs as a process of its own ({@code --certs-dir}).
+   */
+  Path certsDirWithNode(long id) throws java.io.IOException {
+    certs.node(id);
+    return certs.path();
   }
 
   /** Stops a node abruptly; the returned future completes when its ports and files are free. */
@@ -284,8 +307,8 @@ final class CrashCluster implements AutoCloseable {
       if (n.nodeId() > MEMBERS) {
         continue;
       }
-      io.grpc.ManagedChannel ch = dataChannels.computeIfAbsent(n.nodeId(), id -> io.grpc.netty.shaded.io.grpc.netty
-          .NettyChannelBuilder.forAddress("127.0.0.1", adminAddress(id).port()).usePlaintext().build());
+      io.grpc.ManagedChannel ch = dataChannels.computeIfAbsent(n.nodeId(),
+          id -> certs.channels(Role.CLIENT).channel("127.0.0.1", adminAddress(id).port()));
       try {
         return fn.apply(io.joinflow.proto.v1.DataGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS));
       } catch (StatusRuntimeException e) {
@@ -358,6 +381,9 @@ final class CrashCluster implements AutoCloseable {
     }
     if (pool != null) {
       pool.close();
+    }
+    if (gatewayPool != null) {
+      gatewayPool.close();
     }
     dataChannels.values().forEach(io.grpc.ManagedChannel::shutdownNow);
     List<CompletableFuture<Void>> closing = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.joinflow.cli;
 import io.joinflow.activities.JoinActivitiesImpl;
 import io.joinflow.activities.MembershipActivitiesImpl;
 import io.joinflow.activities.NodeAdminPool;
+import io.joinflow.security.Channels;
 import io.joinflow.worker.JoinWorker;
 import io.joinflow.worker.TemporalConnection;
 import io.temporal.activity.ActivityExecutionContext;
@@ -34,7 +35,7 @@ final class CrashableWorker implements AutoCloseable {
   private final JoinWorker worker;
   private final List<WorkerCheckpoint> checkpoints;
 
-  private CrashableWorker(String identity, String temporalTarget, String nodeAdmin,
+  private CrashableWorker(String identity, String temporalTarget, String nodeAdmin, Channels transport,
                           List<WorkerCheckpoint> checkpoints) {
     this.identity = identity;
     this.checkpoints = List.copyOf(checkpoints);
@@ -42,7 +43,7 @@ final class CrashableWorker implements AutoCloseable {
         .setTarget(temporalTarget).build());
     WorkflowClient client = WorkflowClient.newInstance(service, WorkflowClientOptions.newBuilder()
         .setNamespace(TemporalConnection.EMBEDDED_NAMESPACE).setIdentity(identity).build());
-    this.pool = new NodeAdminPool(List.of(nodeAdmin));
+    this.pool = new NodeAdminPool(List.of(nodeAdmin), transport);
     this.worker = new JoinWorker(client, new JoinActivitiesImpl(pool), new MembershipActivitiesImpl(pool), true,
         List.of(new Checkpoints()));
   }
@@ -51,10 +52,11 @@ final class CrashableWorker implements AutoCloseable {
    * @param identity how the worker appears in workflow histories
    * @param temporalTarget host:port of the Temporal frontend
    * @param nodeAdmin a cluster node's NodeAdmin address
+   * @param transport how it calls the node: with a worker certificate on a secure cluster
    */
-  static CrashableWorker start(String identity, String temporalTarget, String nodeAdmin,
+  static CrashableWorker start(String identity, String temporalTarget, String nodeAdmin, Channels transport,
                                WorkerCheckpoint... checkpoints) {
-    CrashableWorker w = new CrashableWorker(identity, temporalTarget, nodeAdmin, List.of(checkpoints));
+    CrashableWorker w = new CrashableWorker(identity, temporalTarget, nodeAdmin, transport, List.of(checkpoints));
     w.worker.start();
     return w;
   }

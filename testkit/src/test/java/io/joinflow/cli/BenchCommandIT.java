@@ -49,7 +49,9 @@ class BenchCommandIT {
     assertThat(points).hasSize(2);
     assertThat(points.get(0).get("label").asText()).isEqualTo("groups=1");
     assertThat(points.get(1).get("label").asText()).isEqualTo("concurrent=2 @8g");
+    assertThat(json.at("/plan/tls").asBoolean()).as("bench measures what joinflow runs: mutual TLS").isTrue();
     for (JsonNode p : points) {
+      assertThat(p.get("tls").asBoolean()).isTrue();
       assertThat(p.get("voters").asInt()).isEqualTo(1);
       assertThat(p.get("promote").asBoolean()).isFalse();
       int joins = p.get("concurrent").asInt();
@@ -96,7 +98,7 @@ class BenchCommandIT {
     int base = Ports.freeBase(100);
 
     int exit = cli.execute("--groups", "1", "--concurrent", "1", "--concurrent-groups", "1", "--voters", "2",
-        "--promote", "--stabilization-ms", "0", "--reps", "1", "--warmup", "0", "--jvm-warmup", "0",
+        "--promote", "--stabilization-ms", "0", "--reps", "1", "--warmup", "0", "--jvm-warmup", "0", "--insecure",
         "--temporal", "embedded", "--port-base", String.valueOf(base), "--out", results.toString(),
         "--data-dir", dir.resolve("data").toString());
 
@@ -108,9 +110,13 @@ class BenchCommandIT {
     assertThat(json.at("/plan/voters").asInt()).isEqualTo(2);
     assertThat(json.at("/plan/promote").asBoolean()).isTrue();
     assertThat(json.at("/plan/stabilization_ms").asLong()).isZero();
+    // --insecure, to measure what TLS costs: recorded, and said loudly.
+    assertThat(json.at("/plan/tls").asBoolean()).isFalse();
+    assertThat(err.toString()).contains("runs INSECURE (--insecure)");
     JsonNode points = json.get("points");
     assertThat(points).hasSize(2);
     for (JsonNode p : points) {
+      assertThat(p.get("tls").asBoolean()).isFalse();
       assertThat(p.get("voters").asInt()).isEqualTo(2);
       assertThat(p.get("promote").asBoolean()).isTrue();
       assertThat(p.get("label").asText()).endsWith(" v2 +p");

@@ -35,6 +35,7 @@ class DemoIT {
     String[] lines = out.toString().strip().split("\n");
     JsonNode summary = new ObjectMapper().readTree(lines[lines.length - 1]);
     assertThat(summary.get("success").asBoolean()).isTrue();
+    assertThat(summary.get("tls").asBoolean()).as("the demo runs mutual TLS unless --insecure").isTrue();
     assertThat(summary.get("temporal_mode").asText()).isEqualTo("embedded");
     assertThat(summary.get("ui_url").isNull()).isTrue();
     assertThat(summary.at("/join/ui_url").isNull()).isTrue();

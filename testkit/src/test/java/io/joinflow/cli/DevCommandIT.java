@@ -22,7 +22,8 @@ import picocli.CommandLine;
  * CLI's dev server: its endpoint line names the Temporal it uses; stopped (SIGTERM, as Ctrl-C
  * does) it takes its Temporal down with it; started again on the same {@code D} it shows the
  * joins of the first run in {@code joinflow joins} and {@code temporal workflow list}, from
- * Temporal's own durable history.
+ * Temporal's own durable history. It runs mutual TLS with a CA it made in {@code D/certs} on the
+ * first start and reuses on the second; the operator commands reach it with that directory.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DevCommandIT {
@@ -39,7 +40,13 @@ class DevCommandIT {
     assertThat(first.get("temporal_address").asText()).isEqualTo("127.0.0.1:" + base);
     assertThat(first.get("temporal_namespace").asText()).isEqualTo("joinflow");
     assertThat(first.get("ui_url").asText()).isEqualTo("http://127.0.0.1:" + (base + 2));
-    JsonNode joinsBefore = joins(base);
+    assertThat(first.get("tls").asBoolean()).isTrue();
+    Path certs = Path.of(first.get("certs_dir").asText());
+    assertThat(certs).isEqualTo(data.resolve("certs"));
+    assertThat(first.get("ca_hash").asText()).isEqualTo(spkiSha256(certs.resolve("ca.crt")));
+    assertThat(operator("status", certs, "--target", first.get("nodes").get(0).get("addr").asText(), "--json")
+        .get("nodes")).hasSize(3);
+    JsonNode joinsBefore = joins(base, certs);
     List<String> runsBefore = joinsBefore.get("runs").findValuesAsText("run_id");
     assertThat(joinsBefore.get("runs").findValuesAsText("workflow_id")).hasSize(2)
         .allSatisfy(id -> assertThat(id).startsWith("join/").matches(".*/(2|3)"));
@@ -47,7 +54,9 @@ class DevCommandIT {
 
     JsonNode second = startDev(dir, data, base, temporal, "second");
     assertThat(second.get("temporal_mode").asText()).isEqualTo("cli");
-    JsonNode joinsAfter = joins(base);
+    assertThat(second.get("ca_hash").asText()).as("the second start reuses the first one's CA")
+        .isEqualTo(first.get("ca_hash").asText());
+    JsonNode joinsAfter = joins(base, certs);
     assertThat(joinsAfter.get("source").asText()).isEqualTo("temporal");
     // The same runs: the restarted dev found nodes 2 and 3 joined and started no new join.
     assertThat(joinsAfter.get("runs").findValuesAsText("run_id")).containsExactlyInAnyOrderElementsOf(runsBefore);
@@ -77,14 +86,31 @@ class DevCommandIT {
     assertThat(TemporalChoice.answers(base)).as("no Temporal left on the dev's port\n" + dev.tail()).isFalse();
   }
 
-  private static JsonNode joins(int base) throws Exception {
+  private static JsonNode joins(int base, Path certs) throws Exception {
+    return operator("joins", certs, "--gateway", "127.0.0.1:" + (base + 1), "--json");
+  }
+
+  /** An operator command with the operator certificate of {@code certs}; its JSON output. */
+  private static JsonNode operator(String command, Path certs, String... args) throws Exception {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CommandLine cli = Main.commandLine();
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
-    assertThat(cli.execute("joins", "--gateway", "127.0.0.1:" + (base + 1), "--json")).as(err.toString()).isZero();
+    List<String> all = new java.util.ArrayList<>(List.of(command, "--certs-dir", certs.toString()));
+    all.addAll(List.of(args));
+    assertThat(cli.execute(all.toArray(String[]::new))).as(err.toString()).isZero();
     return JSON.readTree(out.toString());
+  }
+
+  /** The CA pin computed apart from joinflow's: SHA-256 of the JDK's X.509 encoding of the public key. */
+  private static String spkiSha256(Path caCert) throws Exception {
+    java.security.cert.Certificate ca;
+    try (var in = java.nio.file.Files.newInputStream(caCert)) {
+      ca = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+    }
+    return "sha256:" + java.util.HexFormat.of().formatHex(
+        java.security.MessageDigest.getInstance("SHA-256").digest(ca.getPublicKey().getEncoded()));
   }
 
   private static String temporalWorkflowList(Path temporal, int base) throws Exception {

@@ -7,10 +7,8 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.node.Node;
 import io.joinflow.node.membership.Conf;
 import io.joinflow.node.membership.ConfChanges;
@@ -91,7 +89,7 @@ class HostileJoinIT {
 
   private static FaultyDevCluster cluster;
   private static Path dir;
-  private static ManagedChannel gatewayChannel;
+  private static GatewayCallers callers;
 
   @BeforeAll
   static void start() throws Exception {
@@ -100,13 +98,13 @@ class HostileJoinIT {
     cluster = FaultyDevCluster.start(new DevCluster.Settings(3, GROUPS, Ports.freeBase(130), dir,
         new JoinOptions(DEADLINE_MS, 16)).withPromoteOptions(PromoteOptions.defaults().withMaxVoters(4)),
         line -> System.out.println("[dev] " + line));
-    gatewayChannel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
+    callers = new GatewayCallers(cluster);
   }
 
   @AfterAll
   static void stop() {
-    if (gatewayChannel != null) {
-      gatewayChannel.shutdownNow();
+    if (callers != null) {
+      callers.close();
     }
     if (cluster != null) {
       cluster.close();
@@ -116,8 +114,14 @@ class HostileJoinIT {
     }
   }
 
+  /** The gateway as the operator. */
   private static JoinServiceGrpc.JoinServiceBlockingStub gateway() {
-    return JoinServiceGrpc.newBlockingStub(gatewayChannel).withDeadlineAfter(2, TimeUnit.MINUTES);
+    return callers.asOperator();
+  }
+
+  /** The gateway as node {@code id}, with its certificate: the only caller it lets join node {@code id}. */
+  private static JoinServiceGrpc.JoinServiceBlockingStub gateway(long id) {
+    return callers.asNode(id);
   }
 
   private static JoinRequest request(long id, String addr) {
@@ -130,7 +134,8 @@ class HostileJoinIT {
 
   /** The status a rejected Join ends with. */
   private static Status rejected(JoinRequest request) {
-    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> gateway().join(request));
+    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+        () -> gateway(request.getNodeId()).join(request));
     assertThat(e).as("Join of node %s at '%s' must be refused", Long.toUnsignedString(request.getNodeId()),
         request.getListenAddr()).isNotNull();
     return e.getStatus();
@@ -266,7 +271,12 @@ class HostileJoinIT {
         "invalid listen_addr '127.0.0.1:http': '127.0.0.1:http' has a non-numeric port");
     assertRejected(request(9, "::1:7100"), Status.Code.INVALID_ARGUMENT,
         "invalid listen_addr '::1:7100': '::1:7100': write IPv6 hosts in brackets, as [::1]:7100");
-    assertRejected(request(0, "127.0.0.1:7100"), Status.Code.INVALID_ARGUMENT, "node_id must be non-zero");
+    // No certificate names node 0 (JoinRequestsTest checks the id itself), and a node asks only as itself.
+    StatusRuntimeException zero = catchThrowableOfType(StatusRuntimeException.class,
+        () -> gateway(9).join(request(0, "127.0.0.1:7100")));
+    assertThat(zero.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(zero.getStatus().getDescription()).isEqualTo("the caller is node 9 of " + DevCerts.CLUSTER
+        + " and may ask only about node 9, not node 0; a node joins with its own certificate");
     assertThat(membership()).isEqualTo(before);
   }
 
@@ -414,7 +424,7 @@ class HostileJoinIT {
 
   private static Object joinOrStatus(Node node) {
     try {
-      return gateway().join(request(8, addr(node)));
+      return gateway(8).join(request(8, addr(node)));
     } catch (StatusRuntimeException e) {
       return e.getStatus();
     }
@@ -433,7 +443,7 @@ class HostileJoinIT {
     try (ConfHold hold = ConfHold.start(cluster.nodes().get(0), 1)) {
       hold.awaitHeld();
       long t0 = System.nanoTime();
-      CompletableFuture<JoinResponse> join = CompletableFuture.supplyAsync(() -> gateway().join(request(10, addr(ten))));
+      CompletableFuture<JoinResponse> join = CompletableFuture.supplyAsync(() -> gateway(10).join(request(10, addr(ten))));
       // Keep the group held until the join has tried (and failed) to change it.
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
           .until(() -> refusedAttempts(log, "add learner n10", 1) > 0 || join.isDone());
@@ -491,7 +501,7 @@ class HostileJoinIT {
     try (ConfHold hold = ConfHold.start(cluster.nodes().get(0), 2)) {
       hold.awaitHeld();
       t0 = System.nanoTime();
-      CompletableFuture<JoinResponse> join = CompletableFuture.supplyAsync(() -> gateway().join(request(6, addr(six))
+      CompletableFuture<JoinResponse> join = CompletableFuture.supplyAsync(() -> gateway(6).join(request(6, addr(six))
           .toBuilder().setToken(token).build()));
       await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> {
         ClusterView v = cluster.view();
@@ -544,7 +554,7 @@ class HostileJoinIT {
     assertUntouched(node);
     assertThat(tokenState(token)).isEqualTo(TokenState.TOKEN_ISSUED);
 
-    JoinResponse joined = gateway().join(request(21, addr(node)).toBuilder().setToken(token).build());
+    JoinResponse joined = gateway(21).join(request(21, addr(node)).toBuilder().setToken(token).build());
     assertThat(joined.getSuccess()).as(joined.getError()).isTrue();
     assertThat(tokenState(token)).isEqualTo(TokenState.TOKEN_CONSUMED);
     assertThat(tokenState(other)).isEqualTo(TokenState.TOKEN_ISSUED);
@@ -594,6 +604,12 @@ class HostileJoinIT {
       }
     }
 
+    /** Ratis' transport as the node the hold goes through: the Ratis port takes node certificates only. */
+    private org.apache.ratis.conf.Parameters transport() {
+      return via.config().tls() == null ? new org.apache.ratis.conf.Parameters()
+          : io.joinflow.node.raft.RaftTls.parameters(via.config().tls());
+    }
+
     /** One compare-and-set adding the ghost; returns when the leader answers. */
     private void tryChange() throws IOException {
       RaftGroupId gid = via.groupId(group);
@@ -602,7 +618,8 @@ class HostileJoinIT {
       listeners.add(ghost);
       RaftProperties p = new RaftProperties();
       RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(30, TimeUnit.SECONDS));
-      try (RaftClient c = RaftClient.newBuilder().setProperties(p).setRaftGroup(RaftGroup.valueOf(gid, conf.voters()))
+      try (RaftClient c = RaftClient.newBuilder().setProperties(p).setParameters(transport())
+          .setRaftGroup(RaftGroup.valueOf(gid, conf.voters()))
           .setLeaderId(conf.leader().getId()).setRetryPolicy(RetryPolicies.noRetry()).build()) {
         changes.incrementAndGet();
         c.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
@@ -617,7 +634,7 @@ class HostileJoinIT {
       RaftGroupId gid = via.groupId(group);
       await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
         Conf conf = via.membership().confs().readConf(gid, via.candidates(via.localMetadata(), group));
-        try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties())
+        try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties()).setParameters(transport())
             .setRaftGroup(RaftGroup.valueOf(gid, conf.voters())).setLeaderId(conf.leader().getId())
             .setRetryPolicy(RetryPolicies.noRetry()).build()) {
           // The same conf again: were it accepted, nothing would change.

@@ -3,9 +3,7 @@ package io.joinflow.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.node.Node;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GetJoinRequest;
@@ -17,6 +15,7 @@ import io.joinflow.proto.v1.JoinRecord;
 import io.joinflow.proto.v1.JoinRequest;
 import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.JoinServiceGrpc;
+import io.joinflow.security.Role;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
 import io.joinflow.worker.TemporalConnection;
@@ -74,7 +73,7 @@ class JoinDurabilityIT {
 
   private FaultyDevCluster cluster;
   private Path dir;
-  private ManagedChannel gatewayChannel;
+  private GatewayCallers callers;
   private final List<CrashableWorker> workers = new ArrayList<>();
   private final List<String> clientLog = Collections.synchronizedList(new ArrayList<>());
 
@@ -96,7 +95,7 @@ class JoinDurabilityIT {
     cluster = FaultyDevCluster.start(new DevCluster.Settings(3, DATA_GROUPS, Ports.freeBase(60), dir,
         new JoinOptions(deadlineMillis, 1)).withPromoteOptions(new PromoteOptions(0, 30_000, 0, 16)),
         line -> System.out.println("[dev] " + line));
-    gatewayChannel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
+    callers = new GatewayCallers(cluster);
     awaitPromoted(2);
     awaitPromoted(3);
     // Checkpoints live in test workers; the cluster's own worker would take tasks past them.
@@ -108,8 +107,8 @@ class JoinDurabilityIT {
     for (CrashableWorker w : workers) {
       w.close();
     }
-    if (gatewayChannel != null) {
-      gatewayChannel.shutdownNow();
+    if (callers != null) {
+      callers.close();
     }
     if (cluster != null) {
       cluster.close();
@@ -169,7 +168,7 @@ class JoinDurabilityIT {
   void shouldAttachTheNodesNextJoinToTheRunningWorkflowWhenTheGatewayRestarts() throws Exception {
     startCluster(RESTART_DEADLINE_MS);
     WorkerCheckpoint awaiting = WorkerCheckpoint.beforeActivity("awaitLearner");
-    workers.add(CrashableWorker.start("worker-a", cluster.temporalTarget(), seedAdmin(), awaiting));
+    workers.add(CrashableWorker.start("worker-a", cluster.temporalTarget(), seedAdmin(), cluster.channels(Role.WORKER), awaiting));
     Node four = cluster.startNode(JOINING, false);
     CompletableFuture<JoinResponse> answer = joinAsync(four);
     awaiting.awaitHolder(HOLD_WAIT);
@@ -231,7 +230,7 @@ class JoinDurabilityIT {
     // One call, as a node that dies makes: cut off by the gateway stopping, never repeated.
     JoinRequest request = JoinRequest.newBuilder().setNodeId(JOINING).setListenAddr(four.config().listen().toString())
         .setWireVersion(Node.WIRE_VERSION).build();
-    CompletableFuture<JoinResponse> cutOff = CompletableFuture.supplyAsync(() -> gateway()
+    CompletableFuture<JoinResponse> cutOff = CompletableFuture.supplyAsync(() -> gateway(JOINING)
         .withDeadlineAfter(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS).join(request));
     long lostAt = System.nanoTime();
     JoinProgress recovered = loseTemporalMidJoin(() -> cluster.stopNode(four));
@@ -261,7 +260,7 @@ class JoinDurabilityIT {
    */
   private JoinProgress loseTemporalMidJoin(ThrowingRunnable meanwhile) throws Exception {
     WorkerCheckpoint added = WorkerCheckpoint.afterActivity("addLearner", 2);
-    CrashableWorker worker = CrashableWorker.start("worker-a", cluster.temporalTarget(), seedAdmin(), added);
+    CrashableWorker worker = CrashableWorker.start("worker-a", cluster.temporalTarget(), seedAdmin(), cluster.channels(Role.WORKER), added);
     workers.add(worker);
     added.awaitHolder(HOLD_WAIT);
     JoinProgress before = gateway().getJoin(GetJoinRequest.newBuilder().setNodeId(JOINING).build());
@@ -310,9 +309,9 @@ class JoinDurabilityIT {
    * the other must finish the join. The node's client must get one answer, from one run.
    */
   private Run joinKillingTheWorkerAt(WorkerCheckpoint checkpoint) throws Exception {
-    CrashableWorker a = CrashableWorker.start("worker-a", cluster.temporalTarget(), seedAdmin(), checkpoint);
+    CrashableWorker a = CrashableWorker.start("worker-a", cluster.temporalTarget(), seedAdmin(), cluster.channels(Role.WORKER), checkpoint);
     workers.add(a);
-    CrashableWorker b = CrashableWorker.start("worker-b", cluster.temporalTarget(), seedAdmin(), checkpoint);
+    CrashableWorker b = CrashableWorker.start("worker-b", cluster.temporalTarget(), seedAdmin(), cluster.channels(Role.WORKER), checkpoint);
     workers.add(b);
     Node four = cluster.startNode(JOINING, false);
     CompletableFuture<JoinResponse> answer = joinAsync(four);
@@ -438,9 +437,15 @@ class JoinDurabilityIT {
     return cluster.nodes().get(0).config().listen().toString();
   }
 
+  /** The gateway as the operator. */
   private JoinServiceGrpc.JoinServiceBlockingStub gateway() {
     // Waits out the channel's reconnect backoff after a gateway restart.
-    return JoinServiceGrpc.newBlockingStub(gatewayChannel).withWaitForReady().withDeadlineAfter(30, TimeUnit.SECONDS);
+    return callers.asOperator().withWaitForReady().withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  /** The gateway as node {@code id}, the only caller that may ask it to join node {@code id}. */
+  private JoinServiceGrpc.JoinServiceBlockingStub gateway(long id) {
+    return callers.asNode(id).withWaitForReady().withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   private static List<Long> memberIds(GroupView g) {

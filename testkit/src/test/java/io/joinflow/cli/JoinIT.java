@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.node.Node;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GetJoinRequest;
@@ -45,20 +43,20 @@ class JoinIT {
   private static final int GROUPS = 8;
   private static DevCluster cluster;
   private static Path dir;
-  private static ManagedChannel gatewayChannel;
+  private static GatewayCallers callers;
 
   @BeforeAll
   static void start() throws Exception {
     dir = Files.createTempDirectory("joinflow-join-it");
     cluster = DevCluster.start(new DevCluster.Settings(3, GROUPS, Ports.freeBase(60), dir,
         new JoinOptions(20_000, 16)), line -> System.out.println("[dev] " + line));
-    gatewayChannel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
+    callers = new GatewayCallers(cluster);
   }
 
   @AfterAll
   static void stop() {
-    if (gatewayChannel != null) {
-      gatewayChannel.shutdownNow();
+    if (callers != null) {
+      callers.close();
     }
     if (cluster != null) {
       cluster.close();
@@ -66,8 +64,14 @@ class JoinIT {
     DevCluster.deleteRecursively(dir);
   }
 
+  /** The gateway as the operator. */
   private static JoinServiceGrpc.JoinServiceBlockingStub gateway() {
-    return JoinServiceGrpc.newBlockingStub(gatewayChannel).withDeadlineAfter(2, TimeUnit.MINUTES);
+    return callers.asOperator();
+  }
+
+  /** The gateway as node {@code id}, the only caller that may ask it to join node {@code id}. */
+  private static JoinServiceGrpc.JoinServiceBlockingStub gateway(long id) {
+    return callers.asNode(id);
   }
 
   private static NodeRecord nodeRecord(ClusterView view, long id) {
@@ -126,7 +130,7 @@ class JoinIT {
   @Order(2)
   void shouldAnswerRepeatedJoinWithCurrentStateAndChangeNothing() throws Exception {
     ClusterView before = cluster.view();
-    JoinResponse again = gateway().join(JoinRequest.newBuilder().setNodeId(4)
+    JoinResponse again = gateway(4).join(JoinRequest.newBuilder().setNodeId(4)
         .setListenAddr(nodeRecord(before, 4).getAddr()).setWireVersion(1).build());
     assertThat(again.getSuccess()).isTrue();
     assertThat(again.getAlreadyJoined()).isTrue();
@@ -143,22 +147,23 @@ class JoinIT {
   void shouldRejectSameIdWithAnotherAddressAndMalformedAddresses() throws Exception {
     ClusterView before = cluster.view();
     String addr = nodeRecord(before, 4).getAddr();
-    assertThatThrownBy(() -> gateway().join(JoinRequest.newBuilder().setNodeId(4).setListenAddr("127.0.0.1:1")
+    assertThatThrownBy(() -> gateway(4).join(JoinRequest.newBuilder().setNodeId(4).setListenAddr("127.0.0.1:1")
         .setWireVersion(1).build()))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
           assertThat(e.getStatus().getDescription())
               .isEqualTo("node_id 4 already registered with different address " + addr + " (request: 127.0.0.1:1)");
         });
-    assertThatThrownBy(() -> gateway().join(JoinRequest.newBuilder().setNodeId(9).setListenAddr("no-port")
+    assertThatThrownBy(() -> gateway(9).join(JoinRequest.newBuilder().setNodeId(9).setListenAddr("no-port")
         .setWireVersion(1).build()))
         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
           assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
           assertThat(e.getStatus().getDescription()).startsWith("invalid listen_addr 'no-port'");
         });
-    assertThatThrownBy(() -> gateway().join(JoinRequest.newBuilder().setNodeId(0).setListenAddr("127.0.0.1:5")
+    // No certificate names node 0 (JoinRequestsTest checks the id itself): a node can ask only as itself.
+    assertThatThrownBy(() -> gateway(9).join(JoinRequest.newBuilder().setNodeId(0).setListenAddr("127.0.0.1:5")
         .build())).isInstanceOfSatisfying(StatusRuntimeException.class,
-            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
     ClusterView after = cluster.view();
     assertThat(after.getTopologyVersion()).isEqualTo(before.getTopologyVersion());
     assertThat(after.getNodesList()).isEqualTo(before.getNodesList());
@@ -170,8 +175,8 @@ class JoinIT {
     Node five = cluster.startNode(5, false);
     JoinRequest request = JoinRequest.newBuilder().setNodeId(5).setListenAddr(five.config().listen().toString())
         .setWireVersion(1).build();
-    CompletableFuture<JoinResponse> a = CompletableFuture.supplyAsync(() -> gateway().join(request));
-    CompletableFuture<JoinResponse> b = CompletableFuture.supplyAsync(() -> gateway().join(request));
+    CompletableFuture<JoinResponse> a = CompletableFuture.supplyAsync(() -> gateway(request.getNodeId()).join(request));
+    CompletableFuture<JoinResponse> b = CompletableFuture.supplyAsync(() -> gateway(request.getNodeId()).join(request));
     JoinResponse ra = a.get(2, TimeUnit.MINUTES);
     JoinResponse rb = b.get(2, TimeUnit.MINUTES);
     assertThat(ra.getSuccess()).as(ra.getError()).isTrue();
@@ -188,7 +193,7 @@ class JoinIT {
     JoinRequest request = JoinRequest.newBuilder().setNodeId(6).setListenAddr(six.config().listen().toString())
         .setWireVersion(1).build();
     long started = System.nanoTime();
-    CompletableFuture<JoinResponse> join = CompletableFuture.supplyAsync(() -> gateway().join(request));
+    CompletableFuture<JoinResponse> join = CompletableFuture.supplyAsync(() -> gateway(request.getNodeId()).join(request));
     await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5)).until(() -> {
       try {
         return gateway().getJoin(GetJoinRequest.newBuilder().setNodeId(6).build()).getPhase().equals("learners");

@@ -55,7 +55,7 @@ class ProcessCrashIT {
         "--listen", cluster.adminAddress(NODE).toString(),
         "--raft-listen", "127.0.0.1:" + (cluster.adminAddress(NODE).port() + 1),
         "--data-dir", dir.resolve("node").toString(),
-        "--groups", "2", "--insecure",
+        "--groups", "2", "--certs-dir", cluster.certsDirWithNode(NODE).toString(),
         "--join", cluster.gatewayAddress().toString()));
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }

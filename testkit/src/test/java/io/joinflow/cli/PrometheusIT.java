@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -23,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * A real Prometheus (Debian's {@code prometheus}, on loopback) scrapes a real {@code joinflow dev}
@@ -66,12 +69,23 @@ class PrometheusIT {
       Process server = startPrometheus(prometheus, dir, prometheusPort, urls);
       running.add(() -> stop(server));
       String api = "http://127.0.0.1:" + prometheusPort;
+      // Refused connections until Prometheus listens.
       await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(250))
+          .ignoreExceptionsInstanceOf(IOException.class)
           .until(() -> get(api + "/-/ready").statusCode() == 200);
 
+      // Joined as dev prints it: a node certificate from dev's CA, then the node with it.
+      String certs = endpoints.get("certs_dir").asText();
+      StringWriter certErr = new StringWriter();
+      CommandLine cli = Main.commandLine();
+      cli.setOut(new PrintWriter(new StringWriter(), true));
+      cli.setErr(new PrintWriter(certErr, true));
+      assertThat(cli.execute("cert", "create-node", "--certs-dir", certs, "--node-id", "4", "--host", "127.0.0.1"))
+          .as(certErr.toString()).isZero();
       JoinflowProcess node4 = JoinflowProcess.start("node 4", dir.resolve("node-4.log"), Map.of(), "node",
           "--node-id", "4", "--listen", "127.0.0.1:" + (base + 40), "--data-dir", dir.resolve("node-4").toString(),
-          "--insecure", "--join", endpoints.get("gateway").asText(), "--metrics-listen", "127.0.0.1:" + (base + 42), "--json");
+          "--certs-dir", certs, "--join", endpoints.get("gateway").asText(), "--metrics-listen",
+          "127.0.0.1:" + (base + 42), "--json");
       running.add(node4);
       assertThat(node4.awaitLine("\"event\":\"ready\"", Duration.ofMinutes(3))).as(node4.tail()).isTrue();
 

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.node.Node;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.ControlPromotionRequest;
@@ -16,6 +15,7 @@ import io.joinflow.proto.v1.GroupPromotion;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.JoinServiceGrpc;
+import io.joinflow.security.Role;
 import io.joinflow.proto.v1.LeaveRequest;
 import io.joinflow.proto.v1.LeaveResponse;
 import io.joinflow.proto.v1.NodeRecord;
@@ -56,7 +56,7 @@ class PromoteLeaveIT {
   private static final long WINDOW_MS = 60_000;
   private static FaultyDevCluster cluster;
   private static Path dir;
-  private static ManagedChannel gatewayChannel;
+  private static GatewayCallers callers;
 
   @BeforeAll
   static void start() throws Exception {
@@ -64,15 +64,15 @@ class PromoteLeaveIT {
     cluster = FaultyDevCluster.start(new DevCluster.Settings(3, GROUPS, Ports.freeBase(60), dir,
         new JoinOptions(20_000, 16)).withPromoteOptions(new PromoteOptions(WINDOW_MS, 30_000, 0, 16)),
         line -> System.out.println("[dev] " + line));
-    gatewayChannel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
+    callers = new GatewayCallers(cluster);
     control(2, PromotionAction.PROMOTE_NOW);
     control(3, PromotionAction.PROMOTE_NOW);
   }
 
   @AfterAll
   static void stop() {
-    if (gatewayChannel != null) {
-      gatewayChannel.shutdownNow();
+    if (callers != null) {
+      callers.close();
     }
     if (cluster != null) {
       cluster.close();
@@ -80,8 +80,9 @@ class PromoteLeaveIT {
     DevCluster.deleteRecursively(dir);
   }
 
+  /** The gateway as the operator, who controls promotions and leaves. */
   private static JoinServiceGrpc.JoinServiceBlockingStub gateway() {
-    return JoinServiceGrpc.newBlockingStub(gatewayChannel).withDeadlineAfter(2, TimeUnit.MINUTES);
+    return callers.asOperator();
   }
 
   private static PromotionProgress control(long node, PromotionAction action) {
@@ -208,7 +209,8 @@ class PromoteLeaveIT {
     cli.setErr(new PrintWriter(err, true));
 
     long t0 = System.nanoTime();
-    int exit = cli.execute("leave", "--gateway", cluster.gatewayAddress().toString(), "--node-id", "4", "--json");
+    int exit = cli.execute("leave", "--gateway", cluster.gatewayAddress().toString(), "--node-id", "4",
+        "--certs-dir", cluster.certsDir().toString(), "--json");
     System.out.println("leave of a voter of " + (GROUPS + 1) + " groups: "
         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms: " + out.toString().strip());
 
@@ -225,7 +227,7 @@ class PromoteLeaveIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> four.hostedGroups().isEmpty());
     // Every data group still takes writes.
     Node one = cluster.nodes().stream().filter(n -> n.nodeId() == 1).findFirst().orElseThrow();
-    ManagedChannel admin = NettyChannelBuilder.forAddress("127.0.0.1", one.adminPort()).usePlaintext().build();
+    ManagedChannel admin = cluster.channels(Role.CLIENT).channel("127.0.0.1", one.adminPort());
     try {
       java.util.Set<Integer> written = new java.util.TreeSet<>();
       for (int i = 0; i < 64 && written.size() < GROUPS; i++) {

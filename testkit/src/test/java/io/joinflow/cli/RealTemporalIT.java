@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.activities.NodeAdminPool;
 import io.joinflow.gateway.JoinGateway;
 import io.joinflow.gateway.JoinServiceImpl;
@@ -19,6 +18,7 @@ import io.joinflow.proto.v1.JoinRequest;
 import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.JoinRun;
 import io.joinflow.proto.v1.JoinServiceGrpc;
+import io.joinflow.security.Role;
 import io.joinflow.proto.v1.ListJoinsRequest;
 import io.joinflow.proto.v1.ListJoinsResponse;
 import io.joinflow.workflows.JoinOptions;
@@ -231,11 +231,13 @@ class RealTemporalIT {
     WorkflowClient client = WorkflowClient.newInstance(stubs, WorkflowClientOptions.newBuilder().setNamespace("bare")
         .build());
     int gatewayPort = Ports.freeBase(1);
-    NodeAdminPool pool = new NodeAdminPool(List.of(cluster.nodes().get(0).config().listen().toString()));
+    NodeAdminPool pool = new NodeAdminPool(List.of(cluster.nodes().get(0).config().listen().toString()),
+        cluster.channels(Role.GATEWAY));
     JoinGateway gateway = JoinGateway.start(new HostPort("127.0.0.1", gatewayPort), new JoinServiceImpl(client,
         new PoolClusterViews(pool), JoinOptions.defaults(), PromoteOptions.defaults(),
-        new TemporalEndpoint("env", "127.0.0.1:" + bareBase, "bare", null, true)));
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", gatewayPort).usePlaintext().build();
+        new TemporalEndpoint("env", "127.0.0.1:" + bareBase, "bare", null, true)), List.of(),
+        cluster.channels(Role.GATEWAY));
+    ManagedChannel channel = cluster.nodeChannels(77).channel("127.0.0.1", gatewayPort);
     try {
       StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, () -> JoinServiceGrpc
           .newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
@@ -258,8 +260,7 @@ class RealTemporalIT {
 
   @Test
   void shouldKeepSummariesWithinTwoHundredBytesWithTheCanonicalAddress() throws Exception {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
-    try {
+    try (GatewayCallers callers = new GatewayCallers(cluster)) {
       // A leading zero and spaces: the summary carries the canonical form.
       String sloppy = " 127.0.0.1:0" + (base + 400) + " ";
       String canonical = "127.0.0.1:" + (base + 400);
@@ -267,7 +268,7 @@ class RealTemporalIT {
       for (String[] c : new String[][] {{"40", sloppy, canonical}, {"41", host + ":7000", host + ":7000"}}) {
         long nodeId = Long.parseLong(c[0]);
         try {
-          JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+          callers.asNode(nodeId).withDeadlineAfter(60, TimeUnit.SECONDS)
               .join(JoinRequest.newBuilder().setNodeId(nodeId).setListenAddr(c[1]).setWireVersion(1).build());
         } catch (StatusRuntimeException e) {
           // No node listens there (or the host does not resolve): the join is refused; its
@@ -286,8 +287,6 @@ class RealTemporalIT {
           assertThat(summary).startsWith("join node " + nodeId + " at n" + "a".repeat(60)).endsWith("...");
         }
       }
-    } finally {
-      channel.shutdownNow();
     }
   }
 
@@ -312,7 +311,7 @@ class RealTemporalIT {
 
   @Test
   void shouldListEveryRunFromVisibilityWithItsWebUiLink() throws Exception {
-    ManagedChannel channel = NettyChannelBuilder.forTarget(cluster.gatewayAddress().toString()).usePlaintext().build();
+    ManagedChannel channel = cluster.channels(Role.OPERATOR).channel(cluster.gatewayAddress().toString());
     ListJoinsResponse listed;
     try {
       listed = JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
@@ -337,8 +336,8 @@ class RealTemporalIT {
     CommandLine cli = Main.commandLine();
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
-    assertThat(cli.execute("joins", "--gateway", cluster.gatewayAddress().toString(), "--json")).as(err.toString())
-        .isZero();
+    assertThat(cli.execute("joins", "--gateway", cluster.gatewayAddress().toString(), "--certs-dir",
+        cluster.certsDir().toString(), "--json")).as(err.toString()).isZero();
     JsonNode json = new ObjectMapper().readTree(out.toString());
     assertThat(json.get("temporal_mode").asText()).isEqualTo("cli");
     assertThat(json.get("source").asText()).isEqualTo("temporal");
@@ -366,6 +365,7 @@ class RealTemporalIT {
     assertThat(json.get("temporal_namespace").asText()).isEqualTo("joinflow");
     assertThat(json.get("temporal_server").asText()).startsWith("cli (Temporal dev server ");
     assertThat(json.get("all_joins_succeeded").asBoolean()).isTrue();
+    assertThat(json.get("plan").get("tls").asBoolean()).as("bench measures what joinflow runs: mutual TLS").isTrue();
   }
 
   @Test
