@@ -253,6 +253,7 @@ public final class DemoCommand implements Callable<Integer> {
       }
       return;
     }
+    DevCommand.printHowToReach(out, cluster, dir, cluster.nodes().size() + 1, false);
     out.println("the cluster and " + (hasUi ? "the Web UI (" + cluster.temporal().uiUrl().get() + ")" : "Temporal")
         + " stay up; press Enter to stop them");
     out.flush();

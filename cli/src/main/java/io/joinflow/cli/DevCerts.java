@@ -1,5 +1,6 @@
 package io.joinflow.cli;
 
+import io.joinflow.security.CertificateAuthority;
 import io.joinflow.security.CertsDir;
 import io.joinflow.security.Channels;
 import io.joinflow.security.Role;
@@ -54,6 +55,11 @@ final class DevCerts {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The dev CA with its key: the gateway signs the certificates of nodes that bootstrap with it. */
+  CertificateAuthority ca() throws IOException {
+    return dir.ca();
   }
 
   /** The TLS identity of node {@code id}, issued now if it has none yet. */

@@ -1,17 +1,23 @@
 package io.joinflow.cli;
 
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
 import io.joinflow.activities.JoinActivitiesImpl;
 import io.joinflow.activities.MembershipActivitiesImpl;
 import io.joinflow.activities.NodeAdminPool;
 import io.joinflow.gateway.JoinGateway;
 import io.joinflow.gateway.JoinServiceImpl;
+import io.joinflow.gateway.JoinTokenPolicy;
 import io.joinflow.node.Node;
 import io.joinflow.node.NodeConfig;
 import io.joinflow.node.NodeStartException;
 import io.joinflow.node.raft.RaftSettings;
 import io.joinflow.proto.HostPort;
 import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.CreateTokenRequest;
+import io.joinflow.proto.v1.JoinServiceGrpc;
 import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.security.Channels;
 import io.joinflow.security.Role;
@@ -49,11 +55,11 @@ class DevCluster implements AutoCloseable {
   /** What to start. */
   record Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions,
                   RaftSettings raft, PromoteOptions promoteOptions, TemporalChoice temporal, boolean durableTemporal,
-                  HostPort metrics, boolean secure) {
+                  HostPort metrics, boolean secure, boolean tokensOptional) {
     Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions, RaftSettings raft,
              PromoteOptions promoteOptions) {
       this(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, TemporalChoice.embedded(), true,
-          null, true);
+          null, true, false);
     }
 
     Settings(int nodes, int dataGroups, int portBase, Path dataDir, JoinOptions joinOptions, RaftSettings raft) {
@@ -67,7 +73,7 @@ class DevCluster implements AutoCloseable {
     /** These settings with other promotion tunables. */
     Settings withPromoteOptions(PromoteOptions options) {
       return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, options, temporal, durableTemporal,
-          metrics, secure);
+          metrics, secure, tokensOptional);
     }
 
     /**
@@ -77,7 +83,7 @@ class DevCluster implements AutoCloseable {
      */
     Settings withTemporal(TemporalChoice choice, boolean durable) {
       return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, choice, durable,
-          metrics, secure);
+          metrics, secure, tokensOptional);
     }
 
     /**
@@ -86,13 +92,28 @@ class DevCluster implements AutoCloseable {
      */
     Settings withMetrics(HostPort endpoint) {
       return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, temporal,
-          durableTemporal, endpoint, secure);
+          durableTemporal, endpoint, secure, tokensOptional);
     }
 
     /** These settings with mutual TLS ({@code true}, the default) or plaintext on every joinflow port. */
     Settings withSecure(boolean on) {
       return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, temporal,
-          durableTemporal, metrics, on);
+          durableTemporal, metrics, on, tokensOptional);
+    }
+
+    /**
+     * These settings with join tokens optional on a secure cluster, as {@code gateway
+     * --join-tokens optional}: for tests whose Joins are about other checks. Required (the
+     * default) means {@link DevCluster#join} issues each node a token first, as an operator would.
+     */
+    Settings withJoinTokensOptional() {
+      return new Settings(nodes, dataGroups, portBase, dataDir, joinOptions, raft, promoteOptions, temporal,
+          durableTemporal, metrics, secure, true);
+    }
+
+    /** Whether the gateway requires a join token: on a secure cluster unless made optional. */
+    boolean tokensRequired() {
+      return secure && !tokensOptional;
     }
 
     /** Where a secure cluster keeps its CA and certificates. */
@@ -292,10 +313,43 @@ class DevCluster implements AutoCloseable {
     }
   }
 
-  /** Joins a started node through this cluster's gateway. */
+  /**
+   * Joins a started node through this cluster's gateway; where the gateway requires a join
+   * token, it first issues the node one as the operator, as {@code joinflow token create} does.
+   */
   JoinResponse join(Node node, Consumer<String> log) throws InterruptedException, StatusException {
+    boolean joins = node.identity().clusterId() == 0 || JoiningNode.joinUnfinished(node);
+    String token = settings.tokensRequired() && joins ? createToken(node.nodeId()) : null;
     return JoiningNode.join(node, List.of(gatewayAddress().toString()),
-        Duration.ofMillis(settings.joinOptions().deadlineMillis()).plusMinutes(3), log);
+        Duration.ofMillis(settings.joinOptions().deadlineMillis()).plusMinutes(3), log, token);
+  }
+
+  /**
+   * A join token for node {@code nodeId}, issued through the gateway with the operator's
+   * certificate. Retried while group 0 is unavailable (electing a leader after a restart), for
+   * as long as a Join itself would be.
+   */
+  String createToken(long nodeId) throws StatusException, InterruptedException {
+    ManagedChannel channel = channels(Role.OPERATOR).channel(gatewayAddress().toString());
+    long giveUpAt = System.nanoTime() + JoiningNode.RETRY_FOR.toNanos();
+    long backoffMillis = 100;
+    try {
+      while (true) {
+        try {
+          return JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+              .createToken(CreateTokenRequest.newBuilder().setNodeId(nodeId).build()).getToken();
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > giveUpAt) {
+            throw e.getStatus().augmentDescription("issuing a join token for node " + Long.toUnsignedString(nodeId))
+                .asException();
+          }
+          Thread.sleep(backoffMillis);
+          backoffMillis = Math.min(2_000, backoffMillis * 2);
+        }
+      }
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   void closeMetrics(Node node) {
@@ -360,8 +414,11 @@ class DevCluster implements AutoCloseable {
    * joins group 0 records as pending whose workflow is gone.
    */
   void startGateway() throws IOException {
+    // The dev CA's key is at hand: the gateway also signs certificates for nodes that Bootstrap.
+    JoinTokenPolicy tokens = certs == null ? JoinTokenPolicy.optional()
+        : new JoinTokenPolicy(settings.tokensRequired(), certs.ca());
     JoinServiceImpl service = new JoinServiceImpl(temporal.client(), views, settings.joinOptions(),
-        settings.promoteOptions(), TemporalChoice.endpoint(temporal));
+        settings.promoteOptions(), TemporalChoice.endpoint(temporal), tokens);
     if (metrics.enabled()) {
       service.joinsInFlight().bindTo(metrics.registry());
     }

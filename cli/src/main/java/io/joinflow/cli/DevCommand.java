@@ -193,7 +193,7 @@ public final class DevCommand implements Callable<Integer> {
       } else {
         out.println("  security  NONE (--insecure): plaintext, anyone who reaches a port can change the cluster");
       }
-      printHowToReach(out, cluster, dir, metrics != null);
+      printHowToReach(out, cluster, dir, nodes + 1, metrics != null);
       if (cluster.temporal().listsWorkflows()) {
         out.println("list every join's workflow:");
         out.println("  temporal workflow list --address " + cluster.temporalTarget() + " --namespace "
@@ -212,19 +212,29 @@ public final class DevCommand implements Callable<Integer> {
    * How to look at the running cluster and how to join another node to it, each as the commands
    * to paste: with the operator's and a new node's certificates when the cluster is secure.
    */
-  private void printHowToReach(PrintWriter out, DevCluster cluster, Path dir, boolean withMetrics) {
+  static void printHowToReach(PrintWriter out, DevCluster cluster, Path dir, long next, boolean withMetrics) {
+    int portBase = cluster.settings.portBase();
     String certs = cluster.secure() ? " --certs-dir " + cluster.certsDir() : "";
     String insecureFlag = cluster.secure() ? "" : " --insecure";
     out.println("look at it" + (cluster.secure() ? " (as operator, with the certificate in the certs dir)" : "") + ":");
     out.println("  ./joinflow status --target " + cluster.nodes().get(0).config().listen() + certs);
     out.println("  ./joinflow joins --gateway " + cluster.gatewayAddress() + certs);
-    int next = nodes + 1;
+    String metricsFlag = withMetrics ? " --metrics-listen 127.0.0.1:" + (portBase + 10 * next + 2) : "";
+    String node = "  ./joinflow node --node-id " + next + " --listen 127.0.0.1:" + (portBase + 10 * next)
+        + " --data-dir " + dir.resolve("node-" + next) + " --join " + cluster.gatewayAddress();
     out.println("join another node from a second terminal:");
-    if (cluster.secure()) {
-      out.println("  ./joinflow cert create-node" + certs + " --node-id " + next + " --host 127.0.0.1");
+    if (!cluster.secure()) {
+      out.println(node + insecureFlag + metricsFlag);
+      return;
     }
-    out.println("  ./joinflow node --node-id " + next + " --listen 127.0.0.1:" + (portBase + 10 * next)
-        + " --data-dir " + dir.resolve("node-" + next) + " --join " + cluster.gatewayAddress() + certs + insecureFlag
-        + (withMetrics ? " --metrics-listen 127.0.0.1:" + (portBase + 10 * next + 2) : ""));
+    if (cluster.settings.tokensRequired()) {
+      // The kubeadm way: a single-use token, and the CA pinned by its hash; the node makes its
+      // own key and gets its certificate from the gateway with the token.
+      out.println("  ./joinflow token create --gateway " + cluster.gatewayAddress() + certs + " --node-id " + next);
+      out.println(node + " --token <the token printed> --ca-hash " + cluster.caHash() + metricsFlag);
+    } else {
+      out.println("  ./joinflow cert create-node" + certs + " --node-id " + next + " --host 127.0.0.1");
+      out.println(node + certs + metricsFlag);
+    }
   }
 }

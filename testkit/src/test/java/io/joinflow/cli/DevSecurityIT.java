@@ -10,6 +10,8 @@ import io.joinflow.node.Node;
 import io.joinflow.node.raft.RaftSettings;
 import io.joinflow.node.raft.RaftTls;
 import io.joinflow.proto.v1.GetClusterViewRequest;
+import io.joinflow.proto.v1.JoinRequest;
+import io.joinflow.proto.v1.JoinResponse;
 import io.joinflow.proto.v1.JoinServiceGrpc;
 import io.joinflow.proto.v1.ListJoinsRequest;
 import io.joinflow.proto.v1.NodeAdminGrpc;
@@ -117,6 +119,31 @@ class DevSecurityIT {
     } finally {
       ch.shutdownNow();
     }
+  }
+
+  @Test
+  void shouldRequireAJoinTokenAndJoinANodeThatHasOne() throws Exception {
+    Node two = cluster.startNode(2, false);
+    JoinRequest request = JoinRequest.newBuilder().setNodeId(2).setListenAddr(two.config().listen().toString())
+        .setWireVersion(Node.WIRE_VERSION).setIncarnation(two.identity().incarnation()).build();
+    ManagedChannel asTwo = cluster.nodeChannels(2).channel(cluster.gatewayAddress().toString());
+    try {
+      // Node 2's own certificate is not enough: a dev gateway wants a token, as a secure one does.
+      assertThatThrownBy(() -> JoinServiceGrpc.newBlockingStub(asTwo).withDeadlineAfter(30, TimeUnit.SECONDS)
+          .join(request))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(e.getStatus().getDescription()).contains("joinflow token create");
+          });
+      assertThat(cluster.view().getNodesList()).hasSize(1);
+    } finally {
+      asTwo.shutdownNow();
+    }
+
+    // As dev joins its own nodes: a token issued by the operator first.
+    JoinResponse joined = cluster.join(two, line -> { });
+    assertThat(joined.getSuccess()).as(joined.getError()).isTrue();
+    assertThat(cluster.view().getNodesList()).hasSize(2);
   }
 
   @Test

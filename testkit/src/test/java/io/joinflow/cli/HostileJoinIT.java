@@ -96,7 +96,9 @@ class HostileJoinIT {
     dir = Files.createTempDirectory("joinflow-hostile-it");
     // Four voters at most: the node of the disk-loss case votes, later joiners stay learners.
     cluster = FaultyDevCluster.start(new DevCluster.Settings(3, GROUPS, Ports.freeBase(130), dir,
-        new JoinOptions(DEADLINE_MS, 16)).withPromoteOptions(PromoteOptions.defaults().withMaxVoters(4)),
+        new JoinOptions(DEADLINE_MS, 16)).withPromoteOptions(PromoteOptions.defaults().withMaxVoters(4))
+            // Its Joins are about every other check; tokens are JoinTokenIT's and DevSecurityIT's.
+            .withJoinTokensOptional(),
         line -> System.out.println("[dev] " + line));
     callers = new GatewayCallers(cluster);
   }
@@ -492,7 +494,7 @@ class HostileJoinIT {
   @Order(10)
   void shouldCompensateWithinTheDeadlineWhenTheJoiningNodeDiesAsALearner() throws Exception {
     Node six = cluster.startNode(6, false);
-    // An insecure gateway needs no token but checks one it is given: the compensation gives it back.
+    // A gateway with tokens optional needs none but checks one it is given: the compensation gives it back.
     String token = gateway().createToken(CreateTokenRequest.newBuilder().setNodeId(6).build()).getToken();
     JoinResponse r;
     long tookMs;
@@ -538,7 +540,7 @@ class HostileJoinIT {
 
   @Test
   @Order(11)
-  void shouldCheckATokenAnInsecureGatewayIsGivenAndConsumeItWhenTheNodeJoins() throws Exception {
+  void shouldCheckATokenAGatewayWithOptionalTokensIsGivenAndConsumeItWhenTheNodeJoins() throws Exception {
     Node node = cluster.startNode(21, false);
     String token = gateway().createToken(CreateTokenRequest.newBuilder().setNodeId(21).build()).getToken();
     String other = gateway().createToken(CreateTokenRequest.newBuilder().setNodeId(22).build()).getToken();

@@ -93,7 +93,9 @@ class JoinDurabilityIT {
    */
   private void startCluster(long deadlineMillis) throws Exception {
     cluster = FaultyDevCluster.start(new DevCluster.Settings(3, DATA_GROUPS, Ports.freeBase(60), dir,
-        new JoinOptions(deadlineMillis, 1)).withPromoteOptions(new PromoteOptions(0, 30_000, 0, 16)),
+        new JoinOptions(deadlineMillis, 1)).withPromoteOptions(new PromoteOptions(0, 30_000, 0, 16))
+            // Its Joins are about losing roles mid-join; tokens are JoinTokenIT's and DevSecurityIT's.
+            .withJoinTokensOptional(),
         line -> System.out.println("[dev] " + line));
     callers = new GatewayCallers(cluster);
     awaitPromoted(2);

@@ -48,8 +48,9 @@ class JoinIT {
   @BeforeAll
   static void start() throws Exception {
     dir = Files.createTempDirectory("joinflow-join-it");
+    // Its Joins are about requests, repeats and answers; tokens are JoinTokenIT's and DevSecurityIT's.
     cluster = DevCluster.start(new DevCluster.Settings(3, GROUPS, Ports.freeBase(60), dir,
-        new JoinOptions(20_000, 16)), line -> System.out.println("[dev] " + line));
+        new JoinOptions(20_000, 16)).withJoinTokensOptional(), line -> System.out.println("[dev] " + line));
     callers = new GatewayCallers(cluster);
   }
 

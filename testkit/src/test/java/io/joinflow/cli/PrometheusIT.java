@@ -74,18 +74,21 @@ class PrometheusIT {
           .ignoreExceptionsInstanceOf(IOException.class)
           .until(() -> get(api + "/-/ready").statusCode() == 200);
 
-      // Joined as dev prints it: a node certificate from dev's CA, then the node with it.
+      // Joined as dev prints it: a join token from the operator, then the node with the token and
+      // the CA's hash; it makes its own key and gets its certificate from the gateway.
       String certs = endpoints.get("certs_dir").asText();
-      StringWriter certErr = new StringWriter();
+      StringWriter tokenOut = new StringWriter();
+      StringWriter tokenErr = new StringWriter();
       CommandLine cli = Main.commandLine();
-      cli.setOut(new PrintWriter(new StringWriter(), true));
-      cli.setErr(new PrintWriter(certErr, true));
-      assertThat(cli.execute("cert", "create-node", "--certs-dir", certs, "--node-id", "4", "--host", "127.0.0.1"))
-          .as(certErr.toString()).isZero();
+      cli.setOut(new PrintWriter(tokenOut, true));
+      cli.setErr(new PrintWriter(tokenErr, true));
+      assertThat(cli.execute("token", "create", "--gateway", endpoints.get("gateway").asText(), "--certs-dir", certs,
+          "--node-id", "4", "--json")).as(tokenErr.toString()).isZero();
+      String token = json(tokenOut.toString().strip()).get("token").asText();
       JoinflowProcess node4 = JoinflowProcess.start("node 4", dir.resolve("node-4.log"), Map.of(), "node",
           "--node-id", "4", "--listen", "127.0.0.1:" + (base + 40), "--data-dir", dir.resolve("node-4").toString(),
-          "--certs-dir", certs, "--join", endpoints.get("gateway").asText(), "--metrics-listen",
-          "127.0.0.1:" + (base + 42), "--json");
+          "--join", endpoints.get("gateway").asText(), "--token", token, "--ca-hash",
+          endpoints.get("ca_hash").asText(), "--metrics-listen", "127.0.0.1:" + (base + 42), "--json");
       running.add(node4);
       assertThat(node4.awaitLine("\"event\":\"ready\"", Duration.ofMinutes(3))).as(node4.tail()).isTrue();
 

@@ -269,7 +269,8 @@ class RealTemporalIT {
         long nodeId = Long.parseLong(c[0]);
         try {
           callers.asNode(nodeId).withDeadlineAfter(60, TimeUnit.SECONDS)
-              .join(JoinRequest.newBuilder().setNodeId(nodeId).setListenAddr(c[1]).setWireVersion(1).build());
+              .join(JoinRequest.newBuilder().setNodeId(nodeId).setListenAddr(c[1]).setWireVersion(1)
+                  .setToken(cluster.createToken(nodeId)).build());
         } catch (StatusRuntimeException e) {
           // No node listens there (or the host does not resolve): the join is refused; its
           // workflow and summary exist all the same.

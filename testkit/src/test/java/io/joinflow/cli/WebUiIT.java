@@ -120,17 +120,15 @@ class WebUiIT {
     click(By.xpath("//button[normalize-space()='Compact']"));
 
     List<String> steps = List.of(
-        "validate node 4 at " + listenAddr,
-        "register node 4 at " + listenAddr,
-        "admit node 4 as JOINING",
+        // prepare stands for validate, registerPeer and admit; finish for persist and broadcast
+        "validate, register and admit node 4 at " + listenAddr,
         // group 0 is the metadata group, 1..3 the data groups
         "add learner node 4 to group 0", "add learner node 4 to group 1",
         "add learner node 4 to group 2", "add learner node 4 to group 3",
         "wait for node 4 to catch up in group 0", "wait for node 4 to catch up in group 3",
-        "persist node 4 as LEARNER",
-        "broadcast topology with node 4");
+        "persist node 4 as LEARNER with routing, broadcast topology");
     String page = waitForText(steps.toArray(String[]::new));
-    assertThat(page).contains("addLearner", "awaitLearner", "join deadline");
+    assertThat(page).contains("prepare", "addLearner", "awaitLearner", "finish", "join deadline");
 
     Path shot = Boolean.getBoolean("joinflow.screenshot")
         ? repositoryRoot().resolve("docs/images/join-history.png")
@@ -146,7 +144,8 @@ class WebUiIT {
     clickTab("Timeline");
 
     waitForText("addLearner • add learner node 4 to group 0", "addLearner • add learner node 4 to group 3",
-        "awaitLearner • wait for node 4 to catch up in group 2", "broadcast • broadcast topology with node 4");
+        "awaitLearner • wait for node 4 to catch up in group 2",
+        "finish • persist node 4 as LEARNER with routing, broadcast topology");
   }
 
   @Test
@@ -157,7 +156,8 @@ class WebUiIT {
     click(By.cssSelector("[data-testid='query-select-button']"));
     WebElement progress = visible(By.xpath("//li[@role='option'][.//span[normalize-space()='progress']]"));
     assertThat(progress.getText()).contains("The join's phase (validate, registerPeer, admit, learners, persist,"
-        + " broadcast, done, or rejected / compensating / compensated) and each group's state");
+        + " broadcast, done, or rejected / compensating / compensated; a join of steps version 3 shows validate while"
+        + " it prepares and persist while it finishes) and each group's state");
     progress.click();
     click(By.xpath("//button[normalize-space()='Run Query']"));
 
