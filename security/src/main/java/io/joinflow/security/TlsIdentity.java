@@ -10,8 +10,11 @@ import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLException;
@@ -57,6 +60,15 @@ public record TlsIdentity(PeerIdentity self, PrivateKey key, X509Certificate cer
 
   /** A gRPC (grpc-netty-shaded) client context: presents this certificate, trusts the cluster CA. */
   public SslContext clientContext() {
+    // Built once per identity: every channel of it shares the context, and with it its TLS
+    // session cache, so a new channel to a peer seen before resumes a session instead of a full
+    // handshake. Weak keys: an identity no longer used takes its context with it.
+    return CLIENT_CONTEXTS.computeIfAbsent(this, TlsIdentity::buildClientContext);
+  }
+
+  private static final Map<TlsIdentity, SslContext> CLIENT_CONTEXTS = Collections.synchronizedMap(new WeakHashMap<>());
+
+  private SslContext buildClientContext() {
     try {
       return GrpcSslContexts.forClient().keyManager(key, certificate).trustManager(ca).build();
     } catch (SSLException e) {
