@@ -99,7 +99,7 @@ class JoinTokenIT {
         certs.toString());
     assertThat(worker.awaitLine("worker ready", STARTUP)).as(worker.tail()).isTrue();
     JoinflowProcess gateway = start("gateway", "gateway", "--listen", gatewayAddress(), "--nodes", admin(1),
-        "--temporal", "env", "--certs-dir", certs.toString(), "--deadline-seconds", "20", "--fan-out", "1",
+        "--temporal", "env", "--certs-dir", certs.toString(), "--deadline-seconds", "45", "--fan-out", "1",
         "--stabilization-ms", "0");
     assertThat(gateway.awaitLine("gateway ready", STARTUP)).as(gateway.tail()).isTrue();
     assertThat(gateway.logText()).contains("join tokens required, signs node certificates");
