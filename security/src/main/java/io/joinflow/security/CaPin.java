@@ -1,14 +1,12 @@
 package io.joinflow.security;
 
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -84,13 +82,7 @@ public final class CaPin {
 
   private static X509TrustManager anchoredAt(X509Certificate ca) throws CertificateException {
     try {
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      ks.load(null, null);
-      ks.setCertificateEntry("ca", ca);
-      TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      f.init(ks);
-      return (X509TrustManager) Arrays.stream(f.getTrustManagers()).filter(t -> t instanceof X509TrustManager)
-          .findFirst().orElseThrow();
+      return TlsIdentity.trustAnchoredAt(ca);
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new CertificateException("cannot trust the pinned CA: " + e.getMessage(), e);
     }

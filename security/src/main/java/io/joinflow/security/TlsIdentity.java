@@ -136,16 +136,21 @@ public record TlsIdentity(PeerIdentity self, PrivateKey key, X509Certificate cer
 
   private X509TrustManager caTrust() {
     try {
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      ks.load(null, null);
-      ks.setCertificateEntry("ca", ca);
-      TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      f.init(ks);
-      return (X509TrustManager) Arrays.stream(f.getTrustManagers()).filter(t -> t instanceof X509TrustManager)
-          .findFirst().orElseThrow();
+      return trustAnchoredAt(ca);
     } catch (GeneralSecurityException | java.io.IOException e) {
       throw new IllegalStateException("cannot trust the cluster CA: " + e.getMessage(), e);
     }
+  }
+
+  /** The platform's PKIX trust manager with {@code ca} as its only anchor. */
+  static X509TrustManager trustAnchoredAt(X509Certificate ca) throws GeneralSecurityException, java.io.IOException {
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    ks.load(null, null);
+    ks.setCertificateEntry("ca", ca);
+    TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    f.init(ks);
+    return (X509TrustManager) Arrays.stream(f.getTrustManagers()).filter(t -> t instanceof X509TrustManager)
+        .findFirst().orElseThrow();
   }
 
   /** A trust manager for the cluster CA and {@code roles}, as an array for APIs that take one. */
