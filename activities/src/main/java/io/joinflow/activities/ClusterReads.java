@@ -2,17 +2,18 @@ package io.joinflow.activities;
 
 import static io.joinflow.activities.NodeAdminFailures.rpc;
 
-import io.joinflow.proto.v1.Batch;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
+import io.joinflow.proto.v1.TopologyChange;
 import java.util.Objects;
 
 /**
  * The cluster reads and group-0 writes an activity makes, each the narrowest that answers its
  * question: {@link #metadata} for group 0's records, {@link #group} for one group's live
- * configuration, {@link #view} only where every group's live state matters. Every status a
+ * configuration, {@link #view} only where every group's live state matters, and
+ * {@link #change} for the group-0 changes of joins, promotions and leaves. Every status a
  * call ends with is thrown as the matching {@link NodeAdminFailures} failure.
  */
 final class ClusterReads {
@@ -37,8 +38,8 @@ final class ClusterReads {
     return rpc(() -> pool.group(group));
   }
 
-  /** Appends one all-or-nothing batch to group 0. */
-  MetadataResult propose(Batch.Builder batch) {
-    return rpc(() -> pool.propose(batch));
+  /** A typed group-0 change, checked and written by the node (one all-or-nothing batch). */
+  MetadataResult change(TopologyChange change) {
+    return rpc(() -> pool.changeTopology(change));
   }
 }

@@ -5,21 +5,23 @@ import static io.joinflow.activities.NodeAdminFailures.reject;
 import static io.joinflow.activities.NodeAdminFailures.rpc;
 
 import io.grpc.Status;
-import io.joinflow.proto.v1.Batch;
+import io.joinflow.proto.v1.AdmitNode;
 import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
 import io.joinflow.proto.v1.ClusterView;
-import io.joinflow.proto.v1.GroupView;
+import io.joinflow.proto.v1.EvictNode;
+import io.joinflow.proto.v1.JoinStep;
 import io.joinflow.proto.v1.MembershipChange;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
+import io.joinflow.proto.v1.SetMember;
 import io.joinflow.proto.v1.TokenState;
+import io.joinflow.proto.v1.TopologyChange;
 import io.joinflow.workflows.ClusterSnapshot;
 import io.joinflow.workflows.JoinActivities;
 import io.joinflow.workflows.JoinPhase;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -28,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link JoinActivities} over the cluster's NodeAdmin API. Every method reads the state it is
  * about to change first and treats a state that already holds as done; every group-0 change is
- * one {@link Batch}, so it is applied entirely or not at all. Failures are typed by
+ * a typed {@link TopologyChange} the node checks and writes as one batch, applied entirely or
+ * not at all. Failures are typed by
  * {@link NodeAdminFailures} only. {@code prepare} and {@code finish} run the steps they stand for
  * one after the other, announcing each as a {@link StepParts part}. The steps with a job of their own live in their own classes
  * ({@link JoinValidation}, {@link PeerHandshake}, {@link LearnerCatchUp},
@@ -36,14 +39,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class JoinActivitiesImpl implements JoinActivities {
   private static final Logger LOG = LoggerFactory.getLogger(JoinActivitiesImpl.class);
-  static final String OUTCOME_SUCCEEDED = "succeeded";
   /** How often persist re-publishes routing when a concurrent change moved a conf under it. */
   private static final int PERSIST_ROUNDS = 3;
 
   private final NodeAdminPool pool;
   private final ActivitySettings settings;
   private final ClusterReads reads;
-  private final MetadataBatches batches;
   private final JoinValidation validation;
   private final PeerHandshake peers;
   private final LearnerCatchUp catchUp;
@@ -68,7 +69,6 @@ public final class JoinActivitiesImpl implements JoinActivities {
     this.pool = Objects.requireNonNull(pool, "pool");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.reads = new ClusterReads(pool);
-    this.batches = new MetadataBatches(clock);
     this.peers = new PeerHandshake(pool, reads);
     this.validation = new JoinValidation(reads, peers);
     this.catchUp = new LearnerCatchUp(pool, settings);
@@ -94,24 +94,13 @@ public final class JoinActivitiesImpl implements JoinActivities {
 
   private void admitNow(AdmitInput input) {
     long nodeId = input.nodeId();
-    String addr = ListenAddresses.canonical(nodeId, input.listenAddr());
-    NodeRecord existing = ClusterViews.findNode(reads.metadata().getNodesList(), nodeId);
-    Batch.Builder batch = Batch.newBuilder();
-    boolean readmit = existing != null && (existing.getState() == NodeState.DECOMMISSIONED
-        || !existing.getIncarnation().equals(input.incarnation()));
-    if (existing == null || !existing.getAddr().equals(addr) || readmit) {
-      // A different address is refused by group 0 itself, with NodeDB's message. A node that
-      // left (validate let it through only when it is in no group any more) starts over as
-      // JOINING with its current incarnation and raft address, or persist would never mark it
-      // a learner and its record would name a data dir that no longer exists.
-      batch.addCommands(MetadataBatches.upsert(NodeRecord.newBuilder().setNodeId(nodeId).setAddr(addr)
-          .setRaftAddr(input.raftAddr()).setState(NodeState.JOINING).setIncarnation(input.incarnation())
-          .setWireVersion(input.wireVersion()).build()));
-    }
-    batch.addCommands(batches.joinRecord(nodeId, input.workflowId(), JoinPhase.ADMIT, ""));
-    MetadataResult r = reads.propose(batch);
-    LOG.info("node {}: admitted as {} (topology version {})", Long.toUnsignedString(nodeId),
-        existing == null || readmit ? NodeState.JOINING : existing.getState() + ", kept", r.getTopologyVersion());
+    // The node decides whether to (re)write the node's record: group 0 refuses a different
+    // address with NodeDB's message, and a node that left starts over as JOINING.
+    MetadataResult r = reads.change(TopologyChange.newBuilder().setAdmit(AdmitNode.newBuilder().setNodeId(nodeId)
+        .setAddr(ListenAddresses.canonical(nodeId, input.listenAddr())).setRaftAddr(input.raftAddr())
+        .setIncarnation(input.incarnation()).setWireVersion(input.wireVersion())
+        .setWorkflowId(input.workflowId() == null ? "" : input.workflowId())).build());
+    LOG.info("node {}: admitted (topology version {})", Long.toUnsignedString(nodeId), r.getTopologyVersion());
   }
 
   @Override
@@ -168,26 +157,13 @@ public final class JoinActivitiesImpl implements JoinActivities {
 
   private ClusterSnapshot persistNow(PersistInput input) {
     long nodeId = input.nodeId();
-    ClusterView view = reads.view();
+    // The node refuses a node the topology lacks or one that is not yet in every group (a
+    // half-join published as done, W1, W5), and publishes the live configurations as routing.
+    TopologyChange persist = TopologyChange.newBuilder().setSetMember(SetMember.newBuilder().setNodeId(nodeId)
+        .setState(NodeState.LEARNER).addFrom(NodeState.JOINING)
+        .setPersist(joinStep(input.workflowId()))).build();
     for (int round = 1; ; round++) {
-      NodeRecord node = ClusterViews.findNode(view.getNodesList(), nodeId);
-      if (node == null) {
-        throw reject(Status.FAILED_PRECONDITION, "node " + nodeId + " is not in the topology; admit it before persisting");
-      }
-      ClusterViews.requireLeaders(view, "routing cannot be refreshed from live configurations");
-      List<Integer> missing = ClusterViews.missingGroups(view, nodeId);
-      if (!missing.isEmpty()) {
-        // Persisting now would publish a half-join as done (W1, W5).
-        throw reject(Status.FAILED_PRECONDITION, "node " + nodeId + " is not a voter or learner of group"
-            + ClusterViews.plural(missing) + ClusterViews.join(missing) + "; add it everywhere before persisting");
-      }
-      Batch.Builder batch = Batch.newBuilder();
-      if (node.getState() == NodeState.JOINING) {
-        batch.addCommands(MetadataBatches.setState(nodeId, NodeState.LEARNER));
-      }
-      MetadataBatches.addRouting(batch, view);
-      batch.addCommands(batches.joinRecord(nodeId, input.workflowId(), JoinPhase.PERSIST, OUTCOME_SUCCEEDED));
-      MetadataResult r = reads.propose(batch);
+      MetadataResult r = reads.change(persist);
       ClusterView after = reads.view();
       List<Integer> stale = ClusterViews.staleRoutes(after);
       if (stale.isEmpty() || round == PERSIST_ROUNDS) {
@@ -195,16 +171,15 @@ public final class JoinActivitiesImpl implements JoinActivities {
           LOG.warn("node {}: routing of groups {} still differs from their configurations after {} rounds",
               nodeId, stale, round);
         }
+        NodeRecord node = ClusterViews.findNode(after.getNodesList(), nodeId);
         LOG.info("node {}: persisted as {} with routing of {} groups (topology version {})", nodeId,
-            node.getState() == NodeState.JOINING ? NodeState.LEARNER : node.getState(), view.getGroupsCount(),
-            r.getTopologyVersion());
+            node == null ? "?" : node.getState(), after.getGroupsCount(), r.getTopologyVersion());
         // The join is done: its token cannot start another one.
         tokens.settle(nodeId, input.workflowId(), TokenState.TOKEN_CONSUMED);
         return ClusterViews.snapshot(after);
       }
-      // Another membership change committed between the read and the write; publish again.
+      // Another membership change committed between the node's read and its write; publish again.
       LOG.info("node {}: groups {} changed while persisting; publishing their routing again", nodeId, stale);
-      view = after;
     }
   }
 
@@ -240,28 +215,18 @@ public final class JoinActivitiesImpl implements JoinActivities {
     keepAlive(() -> evictNow(input));
   }
 
+  private static JoinStep joinStep(String workflowId) {
+    return JoinStep.newBuilder().setWorkflowId(workflowId == null ? "" : workflowId).build();
+  }
+
   private void evictNow(EvictInput input) {
     long nodeId = input.nodeId();
     ClusterViews.requireNodeId(nodeId);
-    ClusterView view = reads.view();
-    List<Integer> still = new ArrayList<>(view.getGroupsCount());
-    for (GroupView g : view.getGroupsList()) {
-      if (ClusterViews.isMember(g, nodeId)) {
-        still.add(g.getGroupId());
-      }
-    }
-    if (!still.isEmpty()) {
-      // Once out of the topology the node cannot be addressed for removal any more: evicting
-      // now would leave it an orphan member of these groups (W7).
-      ClusterViews.requireLeaders(view, "cannot tell whether node " + nodeId + " is still a member");
-      throw reject(Status.FAILED_PRECONDITION, "node " + nodeId + " is still a voter or learner of group"
-          + ClusterViews.plural(still) + ClusterViews.join(still) + "; remove it from them before evicting it");
-    }
     String reason = input.reason() == null || input.reason().isBlank() ? "no reason given" : input.reason();
-    Batch.Builder batch = Batch.newBuilder()
-        .addCommands(MetadataBatches.removeNode(nodeId))
-        .addCommands(batches.joinRecord(nodeId, input.workflowId(), JoinPhase.COMPENSATED, "compensated: " + reason));
-    MetadataResult r = reads.propose(batch);
+    // The node refuses while the node is still a voter or learner anywhere: once out of the
+    // topology it could not be addressed for removal any more (W7).
+    MetadataResult r = reads.change(TopologyChange.newBuilder().setEvict(EvictNode.newBuilder().setNodeId(nodeId)
+        .setCompensate(joinStep(input.workflowId())).setReason(reason)).build());
     LOG.info("node {}: evicted from the topology (version {}): {}", nodeId, r.getTopologyVersion(), reason);
     // Undone, so the node may try again with the same token.
     tokens.settle(nodeId, input.workflowId(), TokenState.TOKEN_ISSUED);

@@ -10,7 +10,6 @@ import static io.joinflow.activities.NodeAdminFailures.rpc;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.joinflow.proto.v1.Batch;
 import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
 import io.joinflow.proto.v1.ClusterView;
@@ -21,6 +20,8 @@ import io.joinflow.proto.v1.MembershipChange;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
+import io.joinflow.proto.v1.SetMember;
+import io.joinflow.proto.v1.TopologyChange;
 import io.joinflow.proto.v1.TransferLeadershipRequest;
 import io.joinflow.proto.v1.TransferLeadershipResponse;
 import io.joinflow.workflows.ClusterSnapshot;
@@ -116,23 +117,23 @@ public final class MembershipActivitiesImpl implements MembershipActivities {
   @Override
   public ClusterSnapshot setMemberState(MemberStateInput input) {
     long nodeId = input.nodeId();
-    NodeState target = parseState(input.state());
-    ClusterView view = reads.view();
-    NodeRecord node = requireNode(view.getNodesList(), nodeId);
-    requireLeaders(view, "routing cannot be refreshed from live configurations");
-    Batch.Builder batch = Batch.newBuilder();
-    boolean allowed = input.from() == null || input.from().contains(node.getState().name());
-    if (node.getState() != target && allowed) {
-      batch.addCommands(MetadataBatches.setState(nodeId, target));
-    } else if (node.getState() != target) {
-      LOG.info("node {}: is {}, not setting it {} (allowed only from {})", nodeId, node.getState(), target,
+    ClusterViews.requireNodeId(nodeId);
+    SetMember.Builder change = SetMember.newBuilder().setNodeId(nodeId).setState(parseState(input.state()));
+    if (input.from() != null) {
+      input.from().forEach(from -> change.addFrom(parseState(from)));
+    }
+    // The node sets the state only from the allowed ones, and publishes the live configurations
+    // as routing (UNAVAILABLE while a group has no leader).
+    MetadataResult r = reads.change(TopologyChange.newBuilder().setSetMember(change).build());
+    ClusterView after = reads.view();
+    NodeRecord node = requireNode(after.getNodesList(), nodeId);
+    if (!node.getState().name().equals(input.state())) {
+      LOG.info("node {}: is {}, not setting it {} (allowed only from {})", nodeId, node.getState(), input.state(),
           input.from());
     }
-    MetadataBatches.addRouting(batch, view);
-    MetadataResult r = reads.propose(batch);
-    LOG.info("node {}: persisted as {} with routing of {} groups (topology version {})", nodeId,
-        allowed ? target : node.getState(), view.getGroupsCount(), r.getTopologyVersion());
-    return ClusterViews.snapshot(reads.view());
+    LOG.info("node {}: persisted as {} with routing of {} groups (topology version {})", nodeId, node.getState(),
+        after.getGroupsCount(), r.getTopologyVersion());
+    return ClusterViews.snapshot(after);
   }
 
   @Override

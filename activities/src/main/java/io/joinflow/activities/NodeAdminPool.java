@@ -4,7 +4,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.joinflow.proto.HostPort;
-import io.joinflow.proto.v1.Batch;
 import io.joinflow.proto.v1.ChangeTokenRequest;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GetClusterViewRequest;
@@ -12,13 +11,12 @@ import io.joinflow.proto.v1.GetGroupRequest;
 import io.joinflow.proto.v1.GetMetadataRequest;
 import io.joinflow.proto.v1.GetTokensRequest;
 import io.joinflow.proto.v1.GroupView;
-import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.NodeAdminGrpc.NodeAdminBlockingStub;
 import io.joinflow.proto.v1.NodeAdminGrpc;
-import io.joinflow.proto.v1.ProposeMetadataRequest;
 import io.joinflow.proto.v1.TokenRecord;
+import io.joinflow.proto.v1.TopologyChange;
 import io.joinflow.security.Channels;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -204,11 +202,9 @@ public final class NodeAdminPool implements AutoCloseable {
     return call("group " + group, stub -> stub.getGroup(request));
   }
 
-  /** Appends one all-or-nothing batch to group 0, through any reachable node. */
-  public MetadataResult propose(Batch.Builder batch) {
-    ProposeMetadataRequest request = ProposeMetadataRequest.newBuilder()
-        .setCommand(MetadataCommand.newBuilder().setBatch(batch)).build();
-    return call("propose metadata", stub -> stub.proposeMetadata(request));
+  /** A join's, promotion's or leave's group-0 change, checked and written by any reachable node. */
+  public MetadataResult changeTopology(TopologyChange change) {
+    return call("change the topology", stub -> stub.changeTopology(change));
   }
 
   /** The join tokens group 0 stores (with their hashes), through any reachable node. */

@@ -5,7 +5,8 @@
  * {@link io.joinflow.activities.NodeAdminPool} per worker. They are thin: a step with a job of
  * its own has its own class (validate, the peer handshake, waiting for a learner, the broadcast,
  * a learner's removal), over shared parts — the reads ({@code ClusterReads}, narrowest first),
- * the questions asked of them ({@code ClusterViews}), group-0 batches ({@code MetadataBatches}),
+ * the questions asked of them ({@code ClusterViews}), group-0 changes (typed steps the node
+ * checks and writes, never raw commands),
  * heartbeats ({@code Heartbeats}) and the listen address ({@code ListenAddresses}, over the
  * canonical form the gateway shares, {@link io.joinflow.proto.JoinAddress}). Every gRPC status,
  * and every refusal of the activities' own, becomes a Temporal failure in

@@ -14,16 +14,15 @@ import io.joinflow.node.NodeConfig;
 import io.joinflow.node.NodeStartException;
 import io.joinflow.node.raft.RaftSettings;
 import io.joinflow.proto.HostPort;
-import io.joinflow.proto.v1.Batch;
 import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.ClusterView;
+import io.joinflow.proto.v1.EvictNode;
 import io.joinflow.proto.v1.GetRequest;
 import io.joinflow.proto.v1.GetResponse;
 import io.joinflow.proto.v1.GroupView;
 import io.joinflow.proto.v1.MembershipChange;
-import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.PutRequest;
-import io.joinflow.proto.v1.RemoveNode;
+import io.joinflow.proto.v1.TopologyChange;
 import io.joinflow.proto.v1.TransferLeadershipRequest;
 import io.joinflow.security.Role;
 import io.joinflow.worker.JoinWorker;
@@ -357,8 +356,7 @@ final class CrashCluster implements AutoCloseable {
       }
     }
     if (v.getNodesList().stream().anyMatch(n -> n.getNodeId() == nodeId)) {
-      pool.propose(Batch.newBuilder().addCommands(MetadataCommand.newBuilder()
-          .setRemoveNode(RemoveNode.newBuilder().setNodeId(nodeId))));
+      pool.changeTopology(TopologyChange.newBuilder().setEvict(EvictNode.newBuilder().setNodeId(nodeId)).build());
     }
     ClusterView after = view();
     for (GroupView g : after.getGroupsList()) {

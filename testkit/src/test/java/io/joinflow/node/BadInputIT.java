@@ -9,18 +9,21 @@ import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.joinflow.node.testing.MiniCluster;
+import io.joinflow.proto.v1.AdmitNode;
 import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.DropGroupRequest;
+import io.joinflow.proto.v1.EvictNode;
 import io.joinflow.proto.v1.HandshakeRequest;
+import io.joinflow.proto.v1.JoinStep;
 import io.joinflow.proto.v1.MembershipChange;
-import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.NodeRecord;
-import io.joinflow.proto.v1.ProposeMetadataRequest;
+import io.joinflow.proto.v1.NodeState;
 import io.joinflow.proto.v1.PutRequest;
+import io.joinflow.proto.v1.SetMember;
+import io.joinflow.proto.v1.TopologyChange;
 import io.joinflow.proto.v1.TopologyUpdate;
 import io.joinflow.proto.v1.TopologyUpdateAck;
-import io.joinflow.proto.v1.UpsertNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -60,9 +63,8 @@ class BadInputIT {
     byte[] big = new byte[5 << 20];
     assertStatus(() -> cluster.data(1).put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("big"))
         .setValue(ByteString.copyFrom(big)).build()), Status.Code.RESOURCE_EXHAUSTED, "");
-    assertStatus(() -> cluster.admin(1).proposeMetadata(ProposeMetadataRequest.newBuilder()
-        .setCommand(MetadataCommand.newBuilder().setUpsertNode(UpsertNode.newBuilder()
-            .setNode(NodeRecord.newBuilder().setNodeId(9).setAddr("x".repeat(5 << 20))))).build()),
+    assertStatus(() -> cluster.admin(1).changeTopology(TopologyChange.newBuilder().setAdmit(AdmitNode.newBuilder()
+            .setNodeId(9).setAddr("x".repeat(5 << 20)).setRaftAddr("127.0.0.1:2").setIncarnation("i")).build()),
         Status.Code.RESOURCE_EXHAUSTED, "");
     assertThat(cluster.metadata().getTopologyVersion()).isEqualTo(version);
   }
@@ -104,14 +106,47 @@ class BadInputIT {
     assertStatus(() -> propose(seed.toBuilder().setNodeId(2).build()), Status.Code.ALREADY_EXISTS,
         "is already used by node 1");
     assertStatus(() -> propose(seed.toBuilder().setNodeId(0).build()), Status.Code.INVALID_ARGUMENT, "non-zero");
-    assertStatus(() -> cluster.admin(1).proposeMetadata(ProposeMetadataRequest.getDefaultInstance()),
-        Status.Code.INVALID_ARGUMENT, "command is required");
+    assertStatus(() -> cluster.admin(1).changeTopology(TopologyChange.getDefaultInstance()),
+        Status.Code.INVALID_ARGUMENT, "admit, set_member or evict is required");
     assertThat(cluster.metadata()).isEqualTo(before);
   }
 
   private static void propose(NodeRecord node) {
-    cluster.admin(1).proposeMetadata(ProposeMetadataRequest.newBuilder().setCommand(MetadataCommand.newBuilder()
-        .setUpsertNode(UpsertNode.newBuilder().setNode(node))).build());
+    cluster.admin(1).changeTopology(TopologyChange.newBuilder().setAdmit(AdmitNode.newBuilder()
+        .setNodeId(node.getNodeId()).setAddr(node.getAddr()).setRaftAddr(node.getRaftAddr())
+        .setIncarnation(node.getIncarnation()).setWireVersion(node.getWireVersion()).setWorkflowId("w")).build());
+  }
+
+  @Test
+  void shouldRefuseTopologyChangesNoStepOfAJoinPromotionOrLeaveWouldMake() {
+    MetadataState before = cluster.metadata();
+    // Node 1 votes in every group: evicting it would leave an orphan member nobody can address.
+    assertStatus(() -> changeTopology(TopologyChange.newBuilder().setEvict(EvictNode.newBuilder().setNodeId(1)
+            .setCompensate(JoinStep.newBuilder().setWorkflowId("w")))),
+        Status.Code.FAILED_PRECONDITION, "node 1 is still a voter or learner of groups 0, 1, 2");
+    // JOINING is admit's alone: no call turns a member back into a joining node.
+    assertStatus(() -> changeTopology(TopologyChange.newBuilder().setSetMember(SetMember.newBuilder().setNodeId(1)
+            .setState(NodeState.JOINING))),
+        Status.Code.INVALID_ARGUMENT, "a node becomes JOINING only by admit");
+    assertStatus(() -> changeTopology(TopologyChange.newBuilder().setSetMember(SetMember.newBuilder().setNodeId(77)
+            .setState(NodeState.ACTIVE))),
+        Status.Code.NOT_FOUND, "node 77 is not in the topology");
+    assertStatus(() -> changeTopology(TopologyChange.newBuilder().setSetMember(SetMember.newBuilder().setNodeId(77)
+            .setState(NodeState.LEARNER).setPersist(JoinStep.newBuilder().setWorkflowId("w")))),
+        Status.Code.FAILED_PRECONDITION, "node 77 is not in the topology; admit it before persisting");
+    assertStatus(() -> changeTopology(TopologyChange.newBuilder().setAdmit(AdmitNode.newBuilder().setNodeId(9)
+            .setAddr("127.0.0.1:9"))),
+        Status.Code.INVALID_ARGUMENT, "node 9 needs addr, raft_addr and incarnation");
+    // A state outside `from` is left as it is (the routing is published again, nothing else).
+    changeTopology(TopologyChange.newBuilder().setSetMember(SetMember.newBuilder().setNodeId(1)
+        .setState(NodeState.DRAINING).addFrom(NodeState.LEARNER)));
+    MetadataState after = cluster.metadata();
+    assertThat(after.getNodesList()).isEqualTo(before.getNodesList());
+    assertThat(after.getJoinsList()).isEqualTo(before.getJoinsList());
+  }
+
+  private static void changeTopology(TopologyChange.Builder change) {
+    cluster.admin(1).changeTopology(change.build());
   }
 
   @Test

@@ -15,12 +15,13 @@ import io.joinflow.node.testing.MiniClusterTest;
 import io.joinflow.proto.v1.DataGrpc;
 import io.joinflow.proto.v1.GetClusterViewRequest;
 import io.joinflow.proto.v1.GetRequest;
+import io.joinflow.proto.v1.EvictNode;
 import io.joinflow.proto.v1.MembershipChange;
-import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.NodeAdminGrpc;
-import io.joinflow.proto.v1.ProposeMetadataRequest;
+import io.joinflow.proto.v1.NodeState;
 import io.joinflow.proto.v1.PutRequest;
-import io.joinflow.proto.v1.RemoveNode;
+import io.joinflow.proto.v1.SetMember;
+import io.joinflow.proto.v1.TopologyChange;
 import io.joinflow.security.CertsDir;
 import io.joinflow.security.Role;
 import io.joinflow.security.TlsIdentity;
@@ -71,7 +72,7 @@ class NodeSecurityIT extends MiniClusterTest {
     ManagedChannel plaintext = NettyChannelBuilder.forAddress("127.0.0.1", cluster.node(1).adminPort())
         .usePlaintext().build();
     try {
-      assertStatus(() -> admin(plaintext).proposeMetadata(removeNode3()), Status.Code.UNAVAILABLE, "");
+      assertStatus(() -> admin(plaintext).changeTopology(removeNode3()), Status.Code.UNAVAILABLE, "");
       assertStatus(() -> admin(plaintext).getClusterView(GetClusterViewRequest.getDefaultInstance()),
           Status.Code.UNAVAILABLE, "");
     } finally {
@@ -86,8 +87,8 @@ class NodeSecurityIT extends MiniClusterTest {
     for (Role role : List.of(Role.OPERATOR, Role.GATEWAY, Role.CLIENT)) {
       ManagedChannel ch = cluster.connect(1, role);
       try {
-        assertStatus(() -> admin(ch).proposeMetadata(removeNode3()), Status.Code.PERMISSION_DENIED,
-            "joinflow.v1.NodeAdmin/ProposeMetadata needs a certificate of role worker; the caller is "
+        assertStatus(() -> admin(ch).changeTopology(removeNode3()), Status.Code.PERMISSION_DENIED,
+            "joinflow.v1.NodeAdmin/ChangeTopology needs a certificate of role worker; the caller is "
                 + role.label() + " of mini");
         assertStatus(() -> admin(ch).changeMembership(change(1, 3, MembershipChange.REMOVE)),
             Status.Code.PERMISSION_DENIED, "needs a certificate of role worker");
@@ -99,6 +100,25 @@ class NodeSecurityIT extends MiniClusterTest {
       }
     }
     assertThat(cluster.metadata()).isEqualTo(before);
+    assertThat(cluster.conf(1).voterIds()).containsExactlyInAnyOrder(1L, 2L, 3L);
+  }
+
+  @Test
+  void theWorkerTakesTheStepsOfAJoinNotRawGroup0Commands() {
+    var before = cluster.metadata();
+    ManagedChannel worker = cluster.connect(1, Role.WORKER);
+    try {
+      // The worker's certificate reaches ChangeTopology, and the node still refuses a step that
+      // no join, promotion or leave takes: evicting a voter, making a member JOINING again.
+      assertStatus(() -> admin(worker).changeTopology(removeNode3()), Status.Code.FAILED_PRECONDITION,
+          "node 3 is still a voter or learner of groups 0, 1");
+      assertStatus(() -> admin(worker).changeTopology(TopologyChange.newBuilder().setSetMember(SetMember.newBuilder()
+          .setNodeId(3).setState(NodeState.JOINING)).build()), Status.Code.INVALID_ARGUMENT,
+          "a node becomes JOINING only by admit");
+    } finally {
+      worker.shutdownNow();
+    }
+    assertThat(cluster.metadata().getNodesList()).isEqualTo(before.getNodesList());
     assertThat(cluster.conf(1).voterIds()).containsExactlyInAnyOrder(1L, 2L, 3L);
   }
 
@@ -148,8 +168,7 @@ class NodeSecurityIT extends MiniClusterTest {
     assertThat(cluster.conf(1).voterIds()).containsExactlyInAnyOrder(1L, 2L, 3L);
   }
 
-  private static ProposeMetadataRequest removeNode3() {
-    return ProposeMetadataRequest.newBuilder()
-        .setCommand(MetadataCommand.newBuilder().setRemoveNode(RemoveNode.newBuilder().setNodeId(3))).build();
+  private static TopologyChange removeNode3() {
+    return TopologyChange.newBuilder().setEvict(EvictNode.newBuilder().setNodeId(3)).build();
   }
 }

@@ -26,7 +26,7 @@ public final class NodeAccess {
         .allow(Set.of(Role.WORKER),
             NodeAdminGrpc.getHostGroupMethod(), NodeAdminGrpc.getDropGroupMethod(),
             NodeAdminGrpc.getChangeMembershipMethod(), NodeAdminGrpc.getLearnerProgressMethod(),
-            NodeAdminGrpc.getTransferLeadershipMethod(), NodeAdminGrpc.getProposeMetadataMethod())
+            NodeAdminGrpc.getTransferLeadershipMethod(), NodeAdminGrpc.getChangeTopologyMethod())
         .allow(Set.of(Role.NODE, Role.WORKER), NodeAdminGrpc.getApplyTopologyUpdateMethod())
         // The gateway checks and moves join tokens; persist and evict (the worker) finish them.
         .allow(Set.of(Role.GATEWAY, Role.WORKER), NodeAdminGrpc.getGetTokensMethod(),

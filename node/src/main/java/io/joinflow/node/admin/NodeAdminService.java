@@ -40,11 +40,12 @@ import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.NodeAdminGrpc;
-import io.joinflow.proto.v1.ProposeMetadataRequest;
+import io.joinflow.proto.v1.TopologyChange;
 import io.joinflow.proto.v1.TopologyUpdate;
 import io.joinflow.proto.v1.TopologyUpdateAck;
 import io.joinflow.proto.v1.TransferLeadershipRequest;
 import io.joinflow.proto.v1.TransferLeadershipResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -75,6 +76,7 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   private final Executor groupReads;
   private final Duration transferTimeout;
   private final Duration maxProgressWait;
+  private final TopologyChanges topologyChanges;
 
   /**
    * @param groupReads runs a cluster view's reads of each group's leader in parallel (blocking)
@@ -93,6 +95,7 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     this.groupReads = groupReads;
     this.transferTimeout = transferTimeout;
     this.maxProgressWait = maxProgressWait;
+    this.topologyChanges = new TopologyChanges(group0, this::clusterView, Clock.systemUTC());
   }
 
   @FunctionalInterface
@@ -392,13 +395,8 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   }
 
   @Override
-  public void proposeMetadata(ProposeMetadataRequest request, StreamObserver<MetadataResult> out) {
-    answer("propose metadata", out, () -> {
-      if (!request.hasCommand()) {
-        throw Status.INVALID_ARGUMENT.withDescription("command is required").asException();
-      }
-      return group0.propose(request.getCommand());
-    });
+  public void changeTopology(TopologyChange request, StreamObserver<MetadataResult> out) {
+    answer("change the topology (" + request.getChangeCase() + ")", out, () -> topologyChanges.apply(request));
   }
 
   @Override

@@ -15,7 +15,7 @@ class NodeAccessTest {
   @Test
   void onlyTheWorkerChangesANode() {
     for (var m : new io.grpc.MethodDescriptor<?, ?>[] {NodeAdminGrpc.getChangeMembershipMethod(),
-        NodeAdminGrpc.getProposeMetadataMethod(), NodeAdminGrpc.getHostGroupMethod(), NodeAdminGrpc.getDropGroupMethod(),
+        NodeAdminGrpc.getChangeTopologyMethod(), NodeAdminGrpc.getHostGroupMethod(), NodeAdminGrpc.getDropGroupMethod(),
         NodeAdminGrpc.getTransferLeadershipMethod(), NodeAdminGrpc.getLearnerProgressMethod()}) {
       assertThat(rules.allowed(m.getFullMethodName())).as(m.getFullMethodName()).containsExactly(Role.WORKER);
     }
