@@ -151,8 +151,12 @@ final class TopologyChanges {
         .setRemoveNode(RemoveNode.newBuilder().setNodeId(e.getNodeId())));
     if (e.hasCompensate()) {
       String reason = e.getReason().isBlank() ? "no reason given" : e.getReason();
-      batch.addCommands(joinRecord(e.getNodeId(), e.getCompensate().getWorkflowId(), COMPENSATED,
-          "compensated: " + reason));
+      String outcome = "compensated: " + reason;
+      if (outcome.length() > MetadataApplier.MAX_OUTCOME_CHARS) {
+        // A compensation must not fail for the length of the error that caused it.
+        outcome = outcome.substring(0, MetadataApplier.MAX_OUTCOME_CHARS - 1) + "…";
+      }
+      batch.addCommands(joinRecord(e.getNodeId(), e.getCompensate().getWorkflowId(), COMPENSATED, outcome));
     }
     return propose(batch);
   }

@@ -22,6 +22,21 @@ import java.util.List;
  * effect already holds is reported as applied=false with code OK.
  */
 public final class MetadataApplier {
+  /**
+   * The bounds of group 0's collections and strings. A topology update carries nodes, routing
+   * and join records to every node (1 MiB per request): at these bounds it stays under 1 MiB,
+   * and in practice (addresses of 20 characters) far under it.
+   */
+  public static final int MAX_NODES = 512;
+  public static final int MAX_DATA_GROUPS = 4096;
+  /** A host name of 253 characters, brackets, a colon and a port. */
+  public static final int MAX_ADDR_CHARS = 262;
+  public static final int MAX_INCARNATION_CHARS = 64;
+  public static final int MAX_WORKFLOW_ID_CHARS = 256;
+  public static final int MAX_PHASE_CHARS = 32;
+  public static final int MAX_OUTCOME_CHARS = 512;
+  /** Join records of nodes no longer in the topology kept; the oldest beyond are pruned. */
+  public static final int MAX_DEAD_JOINS = 128;
 
   private MetadataApplier() {}
 
@@ -55,6 +70,10 @@ public final class MetadataApplier {
       return reject(state, Status.Code.INVALID_ARGUMENT,
           "bootstrap needs a non-zero cluster id, at least one data group and a seed node");
     }
+    if (Integer.compareUnsigned(b.getDataGroups(), MAX_DATA_GROUPS) > 0) {
+      return reject(state, Status.Code.INVALID_ARGUMENT, "at most " + MAX_DATA_GROUPS + " data groups, not "
+          + Integer.toUnsignedString(b.getDataGroups()));
+    }
     if (state.getClusterId() == b.getClusterId()) {
       return unchanged(state);
     }
@@ -82,7 +101,17 @@ public final class MetadataApplier {
     if (n.getAddr().isEmpty() || n.getRaftAddr().isEmpty()) {
       return reject(state, Status.Code.INVALID_ARGUMENT, "node " + n.getNodeId() + " needs addr and raft_addr");
     }
+    String tooLong = firstOf(tooLong("addr", n.getAddr(), MAX_ADDR_CHARS),
+        tooLong("raft_addr", n.getRaftAddr(), MAX_ADDR_CHARS),
+        tooLong("incarnation", n.getIncarnation(), MAX_INCARNATION_CHARS));
+    if (tooLong != null) {
+      return reject(state, Status.Code.INVALID_ARGUMENT, "node " + Long.toUnsignedString(n.getNodeId()) + ": " + tooLong);
+    }
     NodeRecord existing = findNode(state, n.getNodeId());
+    if (existing == null && state.getNodesCount() >= MAX_NODES) {
+      return reject(state, Status.Code.RESOURCE_EXHAUSTED, "the topology holds " + MAX_NODES
+          + " nodes, the most it keeps; let nodes that left be removed before adding more");
+    }
     if (existing != null && !existing.getAddr().equals(n.getAddr()) && !u.getReplaceAddress()) {
       return reject(state, Status.Code.ALREADY_EXISTS, "node_id " + Long.toUnsignedString(n.getNodeId())
           + " already registered with different address " + existing.getAddr()
@@ -147,6 +176,9 @@ public final class MetadataApplier {
       return reject(state, Status.Code.INVALID_ARGUMENT, "group " + Integer.toUnsignedString(route.getGroupId())
           + " does not exist (data groups are 1.." + state.getDataGroups() + ")");
     }
+    if (route.getVotersCount() + route.getLearnersCount() > MAX_NODES) {
+      return reject(state, Status.Code.INVALID_ARGUMENT, "a route lists at most " + MAX_NODES + " members");
+    }
     MetadataState.Builder b = state.toBuilder();
     for (int i = 0; i < b.getRoutingCount(); i++) {
       if (b.getRouting(i).getGroupId() == route.getGroupId()) {
@@ -165,6 +197,13 @@ public final class MetadataApplier {
     if (record.getNodeId() == 0) {
       return reject(state, Status.Code.INVALID_ARGUMENT, "join record needs a non-zero node_id");
     }
+    String tooLong = firstOf(tooLong("workflow_id", record.getWorkflowId(), MAX_WORKFLOW_ID_CHARS),
+        tooLong("phase", record.getPhase(), MAX_PHASE_CHARS),
+        tooLong("outcome", record.getOutcome(), MAX_OUTCOME_CHARS));
+    if (tooLong != null) {
+      return reject(state, Status.Code.INVALID_ARGUMENT, "join record of node "
+          + Long.toUnsignedString(record.getNodeId()) + ": " + tooLong);
+    }
     MetadataState.Builder b = state.toBuilder();
     for (int i = 0; i < b.getJoinsCount(); i++) {
       if (b.getJoins(i).getNodeId() == record.getNodeId()) {
@@ -176,7 +215,42 @@ public final class MetadataApplier {
       }
     }
     b.addJoins(record);
-    return changed(b.build());
+    return changed(pruneDeadJoins(b).build());
+  }
+
+  /**
+   * Keeps the join records of nodes in the topology and the newest {@link #MAX_DEAD_JOINS} of
+   * nodes that are not (compensated joins, nodes that left): what an operator asks about.
+   */
+  private static MetadataState.Builder pruneDeadJoins(MetadataState.Builder b) {
+    List<JoinRecord> dead = new ArrayList<>();
+    for (JoinRecord j : b.getJoinsList()) {
+      if (b.getNodesList().stream().noneMatch(n -> n.getNodeId() == j.getNodeId())) {
+        dead.add(j);
+      }
+    }
+    if (dead.size() <= MAX_DEAD_JOINS) {
+      return b;
+    }
+    dead.sort(Comparator.comparingLong(JoinRecord::getUpdatedAtMillis).reversed()
+        .thenComparing(JoinRecord::getNodeId, Long::compareUnsigned));
+    List<JoinRecord> pruned = dead.subList(MAX_DEAD_JOINS, dead.size());
+    List<JoinRecord> kept = b.getJoinsList().stream().filter(j -> !pruned.contains(j)).toList();
+    return b.clearJoins().addAllJoins(kept);
+  }
+
+  /** "name is N characters, at most M", or null when the value fits. */
+  private static String tooLong(String name, String value, int max) {
+    return value.length() > max ? name + " is " + value.length() + " characters, at most " + max : null;
+  }
+
+  private static String firstOf(String... problems) {
+    for (String p : problems) {
+      if (p != null) {
+        return p;
+      }
+    }
+    return null;
   }
 
   private static Outcome batch(MetadataState state, List<MetadataCommand> commands) {

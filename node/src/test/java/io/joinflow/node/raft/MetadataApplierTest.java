@@ -142,4 +142,49 @@ class MetadataApplierTest {
     assertThat(refused.result().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS.value());
     assertThat(refused.state()).as("nothing of a refused batch applies").isSameAs(s);
   }
+
+  @Test
+  void shouldBoundTheTopologyAndItsStrings() {
+    MetadataState s = bootstrapped();
+    for (long id = 2; id <= MetadataApplier.MAX_NODES; id++) {
+      s = apply(s, upsert(node(id, "10.0." + (id / 250) + "." + (id % 250) + ":7100"))).state();
+    }
+    assertThat(s.getNodesCount()).isEqualTo(MetadataApplier.MAX_NODES);
+    var full = apply(s, upsert(node(9999, "10.9.9.9:7100")));
+    assertThat(full.result().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED.value());
+    assertThat(full.result().getMessage()).contains("holds 512 nodes, the most it keeps");
+    assertThat(full.state()).isSameAs(s);
+    // A node already in the topology may still change at the bound.
+    var moved = apply(s, MetadataCommand.newBuilder().setSetNodeState(SetNodeState.newBuilder().setNodeId(2)
+        .setState(NodeState.LEARNER)).build());
+    assertThat(moved.ok()).isTrue();
+
+    var longAddr = apply(bootstrapped(), upsert(node(2, "h".repeat(MetadataApplier.MAX_ADDR_CHARS) + ":1")));
+    assertThat(longAddr.result().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT.value());
+    assertThat(longAddr.result().getMessage()).isEqualTo("node 2: addr is 264 characters, at most 262");
+    var longOutcome = apply(bootstrapped(), join(1, "x".repeat(MetadataApplier.MAX_OUTCOME_CHARS + 1), 5));
+    assertThat(longOutcome.result().getMessage()).isEqualTo("join record of node 1: outcome is 513 characters, at most 512");
+    var groups = apply(MetadataState.getDefaultInstance(), MetadataCommand.newBuilder().setBootstrap(
+        Bootstrap.newBuilder().setClusterId(42).setDataGroups(MetadataApplier.MAX_DATA_GROUPS + 1).setSeed(SEED)).build());
+    assertThat(groups.result().getMessage()).isEqualTo("at most 4096 data groups, not 4097");
+  }
+
+  @Test
+  void shouldKeepTheJoinRecordsOfMembersAndOnlyTheNewestOfNodesThatAreGone() {
+    MetadataState s = apply(bootstrapped(), join(1, "succeeded", 1)).state();
+    int gone = MetadataApplier.MAX_DEAD_JOINS + 40;
+    for (int i = 0; i < gone; i++) {
+      s = apply(s, join(100 + i, "compensated: node died", 10 + i)).state();
+    }
+    assertThat(s.getJoinsCount()).isEqualTo(MetadataApplier.MAX_DEAD_JOINS + 1);
+    // The seed's record is the oldest of all, and kept: node 1 is in the topology.
+    assertThat(s.getJoinsList()).extracting(JoinRecord::getNodeId).contains(1L)
+        .doesNotContain(100L, 139L).contains(140L, 100L + gone - 1);
+  }
+
+  private static MetadataCommand join(long nodeId, String outcome, long at) {
+    return MetadataCommand.newBuilder().setPutJoinRecord(PutJoinRecord.newBuilder().setRecord(JoinRecord.newBuilder()
+        .setNodeId(nodeId).setWorkflowId("join-" + nodeId).setPhase("persist").setOutcome(outcome)
+        .setUpdatedAtMillis(at))).build();
+  }
 }
