@@ -76,6 +76,9 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
   private final Executor groupReads;
   private final Duration transferTimeout;
   private final Duration maxProgressWait;
+  // Every role of the cluster may read the view, which asks every group's leader: concurrent
+  // calls share one read (H10).
+  private final SharedRead<ClusterView> views;
   private final TopologyChanges topologyChanges;
 
   /**
@@ -95,7 +98,8 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     this.groupReads = groupReads;
     this.transferTimeout = transferTimeout;
     this.maxProgressWait = maxProgressWait;
-    this.topologyChanges = new TopologyChanges(group0, this::clusterView, Clock.systemUTC());
+    this.views = new SharedRead<>(this::clusterView);
+    this.topologyChanges = new TopologyChanges(group0, views::get, Clock.systemUTC());
   }
 
   @FunctionalInterface
@@ -131,7 +135,7 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
 
   @Override
   public void getClusterView(GetClusterViewRequest request, StreamObserver<ClusterView> out) {
-    answer("cluster view", out, () -> clusterView());
+    answer("cluster view", out, views::get);
   }
 
   private ClusterView clusterView() throws StatusException {
