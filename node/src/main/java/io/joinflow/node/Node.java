@@ -93,7 +93,8 @@ public final class Node implements AutoCloseable {
     this.waits = Executors.newScheduledThreadPool(t.waitThreads(), daemon("waits-" + id));
     this.membership = Membership.create(clients, new LeaderMatchIndex(() -> raftServer), t.membership(), waits,
         hostingCalls);
-    this.inbox = new TopologyInbox(this.identity, catalog);
+    // group0 exists once Ratis started, before any update can arrive.
+    this.inbox = new TopologyInbox(this.identity, catalog, (cluster, claimed) -> group0.readOf(cluster, claimed));
   }
 
   /** A bounded pool whose idle threads end; calls beyond its threads queue. */

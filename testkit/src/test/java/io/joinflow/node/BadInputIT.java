@@ -157,7 +157,7 @@ class BadInputIT {
     assertStatus(() -> cluster.admin(1).handshake(HandshakeRequest.newBuilder().setClusterId(other).build()),
         Status.Code.FAILED_PRECONDITION, "belongs to cluster");
     assertStatus(() -> cluster.admin(1).applyTopologyUpdate(TopologyUpdate.newBuilder().setClusterId(other).setVersion(5)
-        .setState(MetadataState.newBuilder().setClusterId(other)).build()), Status.Code.FAILED_PRECONDITION,
+        .setState(MetadataState.newBuilder().setClusterId(other).setTopologyVersion(5)).build()), Status.Code.FAILED_PRECONDITION,
         "belongs to cluster");
   }
 
@@ -166,17 +166,49 @@ class BadInputIT {
     Node empty = cluster.startNode(9, false);
     try {
       MetadataState state = cluster.metadata();
-      TopologyUpdate v5 = TopologyUpdate.newBuilder().setClusterId(state.getClusterId()).setVersion(5).setState(state).build();
-      TopologyUpdateAck first = cluster.admin(9).applyTopologyUpdate(v5);
+      long v = state.getTopologyVersion();
+      TopologyUpdateAck first = cluster.admin(9).applyTopologyUpdate(update(state));
       assertThat(first.getApplied()).isTrue();
-      TopologyUpdateAck older = cluster.admin(9).applyTopologyUpdate(v5.toBuilder().setVersion(4).build());
+      TopologyUpdateAck older = cluster.admin(9).applyTopologyUpdate(update(state.toBuilder()
+          .setTopologyVersion(v - 1).build()));
       assertThat(older.getApplied()).isFalse();
-      assertThat(older.getVersion()).isEqualTo(5);
-      assertThat(empty.catalog().topologyUpdate().orElseThrow().getVersion()).isEqualTo(5);
+      assertThat(older.getVersion()).isEqualTo(v);
+      assertThat(empty.catalog().topologyUpdate().orElseThrow().getVersion()).isEqualTo(v);
       assertThat(empty.identity().clusterId()).isEqualTo(state.getClusterId());
     } finally {
       cluster.stopNode(9);
     }
+  }
+
+  @Test
+  void shouldKeepOnlyTopologiesTheirGroup0Holds() {
+    // A node id of its own: a stopped node's data dir is kept for the next start.
+    Node empty = cluster.startNode(11, false);
+    try {
+      MetadataState state = cluster.metadata();
+      // A version from the future would make the node ignore every real update after it.
+      assertStatus(() -> cluster.admin(11).applyTopologyUpdate(update(state.toBuilder()
+              .setTopologyVersion(Long.MAX_VALUE).build())), Status.Code.FAILED_PRECONDITION,
+          "topology version " + Long.MAX_VALUE + " is ahead of group 0's " + state.getTopologyVersion());
+      // A made-up cluster id, with the real cluster's routing: no group 0 answers for it there.
+      long madeUp = state.getClusterId() ^ 0x5a5a5a5aL;
+      assertThatThrownBy(() -> cluster.admin(11).applyTopologyUpdate(update(state.toBuilder().setClusterId(madeUp)
+          .build()))).isInstanceOf(StatusRuntimeException.class);
+      assertStatus(() -> cluster.admin(11).applyTopologyUpdate(TopologyUpdate.newBuilder()
+              .setClusterId(state.getClusterId()).setVersion(state.getTopologyVersion() + 1).setState(state).build()),
+          Status.Code.INVALID_ARGUMENT, "differs from its state's topology_version");
+      assertThat(empty.catalog().topologyUpdate()).isEmpty();
+      assertThat(empty.identity().clusterId()).isZero();
+      // The real one is kept.
+      assertThat(cluster.admin(11).applyTopologyUpdate(update(state)).getApplied()).isTrue();
+    } finally {
+      cluster.stopNode(11);
+    }
+  }
+
+  private static TopologyUpdate update(MetadataState state) {
+    return TopologyUpdate.newBuilder().setClusterId(state.getClusterId()).setVersion(state.getTopologyVersion())
+        .setState(state).build();
   }
 
   @Test
@@ -203,8 +235,7 @@ class BadInputIT {
     try (Node other = Node.start(new NodeConfig(6, HostPort.parse("127.0.0.1:" + freePort()),
         HostPort.parse("127.0.0.1:" + freePort()), copy, false, 1, MiniCluster.testSettings()))) {
       MetadataState state = cluster.metadata();
-      other.applyTopologyUpdate(TopologyUpdate.newBuilder().setClusterId(state.getClusterId()).setVersion(1)
-          .setState(state).build());
+      other.applyTopologyUpdate(update(state));
     }
     assertThatThrownBy(() -> Node.start(new NodeConfig(7, HostPort.parse("127.0.0.1:" + freePort()),
         HostPort.parse("127.0.0.1:" + freePort()), copy, false, 1, MiniCluster.testSettings())))

@@ -14,10 +14,16 @@ import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.TopologyUpdate;
 import java.io.IOException;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
@@ -82,15 +88,53 @@ public final class Group0Client {
    * itself that is the same read without the round trip (every membership call makes one).
    */
   public MetadataState read() throws StatusException {
+    Optional<MetadataState> led = asLeader();
+    if (led.isPresent()) {
+      return led.get();
+    }
+    return readThrough(divisions.groupId(ClusterIds.METADATA_GROUP),
+        peers.clientPeers(local(), ClusterIds.METADATA_GROUP));
+  }
+
+  /**
+   * Group 0 of cluster {@code clusterId} read through its leader, found from what this node
+   * knows of group 0 and from the routing {@code claimed} names (all an empty node has): the
+   * group a pushed topology claims to come from, asked what it holds. A cluster id no group 0
+   * answers for, at the peers named, is an error (in a secure cluster those peers must hold
+   * node certificates of this node's CA).
+   */
+  public MetadataState readOf(long clusterId, MetadataState claimed) throws StatusException {
+    RaftGroupId group = ClusterIds.groupId(clusterId, ClusterIds.METADATA_GROUP);
+    boolean ours = group.equals(divisions.groupId(ClusterIds.METADATA_GROUP));
+    Optional<MetadataState> led = ours ? asLeader() : Optional.empty();
+    if (led.isPresent()) {
+      return led.get();
+    }
+    Map<RaftPeerId, RaftPeer> candidates = new LinkedHashMap<>();
+    if (ours) {
+      peers.candidates(local(), ClusterIds.METADATA_GROUP).forEach(p -> candidates.put(p.getId(), p));
+    }
+    peers.candidates(claimed, ClusterIds.METADATA_GROUP).forEach(p -> candidates.putIfAbsent(p.getId(), p));
+    if (candidates.isEmpty()) {
+      throw Status.FAILED_PRECONDITION.withDescription("no member of group 0 is known here or named by the update")
+          .asException();
+    }
+    return readThrough(group, candidates.values());
+  }
+
+  /** This node's own group-0 state when it leads group 0 (the read without a round trip). */
+  private Optional<MetadataState> asLeader() {
     Optional<RaftServer.Division> local = divisions.division(ClusterIds.METADATA_GROUP);
     if (local.isPresent() && local.get().getInfo().isLeader() && local.get().getInfo().isLeaderReady()
         && local.get().getStateMachine() instanceof MetadataStateMachine sm) {
-      return sm.state();
+      return Optional.of(sm.state());
     }
+    return Optional.empty();
+  }
+
+  private MetadataState readThrough(RaftGroupId group, Collection<RaftPeer> candidates) throws StatusException {
     try {
-      RaftClientReply reply = clients.forGroup(divisions.groupId(ClusterIds.METADATA_GROUP),
-              peers.clientPeers(local(), ClusterIds.METADATA_GROUP))
-          .io().sendReadOnly(Message.EMPTY);
+      RaftClientReply reply = clients.forGroup(group, candidates).io().sendReadOnly(Message.EMPTY);
       if (!reply.isSuccess()) {
         throw StatusMapping.toStatusException(reply.getException());
       }
