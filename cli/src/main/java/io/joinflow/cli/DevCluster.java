@@ -300,8 +300,9 @@ class DevCluster implements AutoCloseable {
    */
   NodeConfig nodeConfig(long id, int slot, Path dataDir, boolean bootstrap) throws NodeStartException {
     HostPort admin = adminAddress(slot);
+    // A development cluster: its ports answer gRPC reflection (grpcurl and friends).
     NodeConfig config = new NodeConfig(id, admin, new HostPort("127.0.0.1", admin.port() + 1),
-        dataDir, bootstrap, settings.dataGroups(), settings.raft());
+        dataDir, bootstrap, settings.dataGroups(), settings.raft()).withReflection();
     if (certs == null) {
       return config;
     }
@@ -422,7 +423,8 @@ class DevCluster implements AutoCloseable {
     if (metrics.enabled()) {
       service.joinsInFlight().bindTo(metrics.registry());
     }
-    gateway = JoinGateway.start(gatewayAddress(), service, metrics.grpcInterceptors(), channels(Role.GATEWAY));
+    gateway = JoinGateway.startForDevelopment(gatewayAddress(), service, metrics.grpcInterceptors(),
+        channels(Role.GATEWAY));
   }
 
   /** The cluster view through any live node. */

@@ -7,7 +7,10 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.joinflow.proto.HostPort;
+import io.joinflow.proto.v1.JoinServiceGrpc;
+import io.joinflow.security.CallLimit;
 import io.joinflow.security.Channels;
+import io.joinflow.security.RateLimit;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -19,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway's gRPC server: JoinService plus health and reflection. Before it listens it
+ * The gateway's gRPC server: JoinService plus health (and reflection, on development clusters). Before it listens it
  * starts again the joins whose workflow was lost ({@link JoinRecovery}); when the cluster or
  * Temporal cannot be asked yet, it keeps trying in the background until one scan succeeds.
  */
@@ -28,6 +31,16 @@ public final class JoinGateway implements AutoCloseable {
   private static final long FIRST_RETRY_MILLIS = 2_000;
   private static final long MAX_RETRY_MILLIS = 60_000;
 
+  /** Threads that answer calls; a call beyond them is refused, not queued. */
+  static final int THREADS = 64;
+  /** Joins waiting for their workflows at once; the other calls keep the remaining threads. */
+  static final int MAX_JOINS_IN_FLIGHT = 48;
+  static final int MAX_CALLS_PER_CONNECTION = 32;
+  static final int MAX_MESSAGE_BYTES = 1 << 20;
+  /** Bootstrap is open to callers without a certificate and reads group 0's tokens. */
+  static final int BOOTSTRAPS_PER_SECOND = 10;
+  static final int BOOTSTRAP_BURST = 20;
+
   private final Server server;
   private final ExecutorService executor;
   private final ScheduledExecutorService recovery;
@@ -35,10 +48,10 @@ public final class JoinGateway implements AutoCloseable {
   private final JoinServiceImpl service;
 
   private JoinGateway(HostPort listen, JoinServiceImpl service, List<ServerInterceptor> interceptors,
-                      Channels transport) throws IOException {
+                      Channels transport, boolean reflection) throws IOException {
     this.service = service;
     // Join calls block until their workflow finishes: bound how many wait at once.
-    this.executor = Executors.newFixedThreadPool(64, r -> {
+    this.executor = Executors.newFixedThreadPool(THREADS, r -> {
       Thread t = new Thread(r, "join-gateway");
       t.setDaemon(true);
       return t;
@@ -50,9 +63,14 @@ public final class JoinGateway implements AutoCloseable {
     });
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
         .executor(executor)
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+        .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
         .addService(service)
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance());
+        .addService(health.getHealthService());
+    if (reflection) {
+      // Development clusters only: in production it maps the API for anyone with a certificate.
+      builder.addService(ProtoReflectionServiceV1.newInstance());
+    }
     interceptors.forEach(builder::intercept);
     if (transport.secure()) {
       // Client certificates are optional at the handshake only so that an empty node can Bootstrap;
@@ -60,6 +78,13 @@ public final class JoinGateway implements AutoCloseable {
       transport.serveClientCertificateOptional(builder);
       JoinAccess.interceptors(transport.identity().self().cluster()).forEach(builder::intercept);
     }
+    // Added last, so they run first: a flood is turned away before any other work (H9). No
+    // call waits for a thread: every thread may hold a call, and Joins, which hold theirs for
+    // as long as their workflow runs, leave some to the other calls.
+    builder.intercept(new RateLimit(JoinServiceGrpc.getBootstrapMethod(), "gateway", BOOTSTRAPS_PER_SECOND,
+        BOOTSTRAP_BURST));
+    builder.intercept(CallLimit.forMethods(MAX_JOINS_IN_FLIGHT, "gateway", JoinServiceGrpc.getJoinMethod()));
+    builder.intercept(new CallLimit(THREADS, "gateway"));
     this.server = builder.build();
     // Before listening, so a lost join is running again before its node's next Join arrives.
     recover(FIRST_RETRY_MILLIS);
@@ -73,13 +98,13 @@ public final class JoinGateway implements AutoCloseable {
   }
 
   public static JoinGateway start(HostPort listen, JoinServiceImpl service) throws IOException {
-    return new JoinGateway(listen, service, List.of(), Channels.plaintext());
+    return new JoinGateway(listen, service, List.of(), Channels.plaintext(), false);
   }
 
   /** {@link #start(HostPort, JoinServiceImpl)} with these interceptors on every call (e.g. metrics). */
   public static JoinGateway start(HostPort listen, JoinServiceImpl service, List<ServerInterceptor> interceptors)
       throws IOException {
-    return new JoinGateway(listen, service, interceptors, Channels.plaintext());
+    return new JoinGateway(listen, service, interceptors, Channels.plaintext(), false);
   }
 
   /**
@@ -88,7 +113,14 @@ public final class JoinGateway implements AutoCloseable {
    */
   public static JoinGateway start(HostPort listen, JoinServiceImpl service, List<ServerInterceptor> interceptors,
                                   Channels transport) throws IOException {
-    return new JoinGateway(listen, service, interceptors, transport);
+    return new JoinGateway(listen, service, interceptors, transport, false);
+  }
+
+  /** A development cluster's gateway: as above, and serving gRPC reflection. */
+  public static JoinGateway startForDevelopment(HostPort listen, JoinServiceImpl service,
+                                                List<ServerInterceptor> interceptors, Channels transport)
+      throws IOException {
+    return new JoinGateway(listen, service, interceptors, transport, true);
   }
 
   private void recover(long nextDelayMillis) {

@@ -3,7 +3,6 @@ package io.joinflow.node;
 import io.grpc.StatusException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.joinflow.node.admin.NodeAdminService;
-import io.joinflow.node.admin.CallLimit;
 import io.joinflow.node.admin.NodeAccess;
 import io.joinflow.node.admin.NodeServer;
 import io.joinflow.node.catalog.Catalog;
@@ -25,6 +24,7 @@ import io.joinflow.proto.v1.MetadataCommand;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.TopologyUpdate;
+import io.joinflow.security.CallLimit;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -247,7 +247,7 @@ public final class Node implements AutoCloseable {
       LOG.info("node {}: plaintext: NodeAdmin, Data and Ratis serve anyone who reaches {} and {}",
           config.nodeId(), config.listen(), config.raftListen());
     }
-    server = new NodeServer(builder, List.of(admin, data));
+    server = new NodeServer(builder, List.of(admin, data), t.reflection());
     try {
       server.start();
     } catch (IOException e) {

@@ -56,6 +56,12 @@ public record NodeConfig(long nodeId, HostPort listen, HostPort raftListen, Path
     return new NodeConfig(nodeId, listen, raftListen, dataDir, bootstrap, dataGroups, raft, tunables, identity);
   }
 
+  /** The same node serving gRPC reflection (development clusters). */
+  public NodeConfig withReflection() {
+    return new NodeConfig(nodeId, listen, raftListen, dataDir, bootstrap, dataGroups, raft, tunables.withReflection(),
+        tls);
+  }
+
   public boolean secure() {
     return tls != null;
   }

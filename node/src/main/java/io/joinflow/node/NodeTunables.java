@@ -26,10 +26,14 @@ import java.time.Duration;
  *     {@code RESOURCE_EXHAUSTED} at once instead of queueing behind the admin threads
  * @param maxCallsPerConnection the most concurrent calls one connection may open (HTTP/2
  *     streams); a client's further calls wait for a free stream
+ * @param reflection whether the port serves gRPC reflection (operators only on a secure node):
+ *     for local development clusters, off in production, where it would map the API for anyone
+ *     holding an operator certificate without the docs
  */
 public record NodeTunables(int adminThreads, int groupReadThreads, int waitThreads, int hostingThreads,
                            Duration transferTimeout, Duration maxProgressWait, MembershipSettings membership,
-                           int maxMessageBytes, int maxCallsInFlight, int maxCallsPerConnection) {
+                           int maxMessageBytes, int maxCallsInFlight, int maxCallsPerConnection,
+                           boolean reflection) {
   public static final int DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
 
   public NodeTunables {
@@ -43,6 +47,12 @@ public record NodeTunables(int adminThreads, int groupReadThreads, int waitThrea
 
   public static NodeTunables defaults() {
     return new NodeTunables(64, 16, 4, 16, Duration.ofSeconds(5), Duration.ofSeconds(10),
-        MembershipSettings.defaults(), DEFAULT_MAX_MESSAGE_BYTES, 1024, 256);
+        MembershipSettings.defaults(), DEFAULT_MAX_MESSAGE_BYTES, 1024, 256, false);
+  }
+
+  /** The same tunables with gRPC reflection served (development clusters). */
+  public NodeTunables withReflection() {
+    return new NodeTunables(adminThreads, groupReadThreads, waitThreads, hostingThreads, transferTimeout,
+        maxProgressWait, membership, maxMessageBytes, maxCallsInFlight, maxCallsPerConnection, true);
   }
 }

@@ -9,6 +9,7 @@ import io.grpc.StatusRuntimeException;
 import io.joinflow.node.Node;
 import io.joinflow.node.raft.RaftSettings;
 import io.joinflow.node.raft.RaftTls;
+import io.joinflow.node.testing.ReflectionProbe;
 import io.joinflow.proto.v1.GetClusterViewRequest;
 import io.joinflow.proto.v1.JoinRequest;
 import io.joinflow.proto.v1.JoinResponse;
@@ -99,6 +100,8 @@ class DevSecurityIT {
     try {
       assertThat(NodeAdminGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
           .getClusterView(GetClusterViewRequest.getDefaultInstance()).getNodesList()).hasSize(1);
+      // A development cluster answers reflection (production nodes do not: NodeSecurityIT).
+      assertThat(ReflectionProbe.services(ch)).contains("joinflow.v1.NodeAdmin", "joinflow.v1.Data");
     } finally {
       ch.shutdownNow();
     }
@@ -116,6 +119,7 @@ class DevSecurityIT {
     try {
       assertThat(JoinServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS)
           .listJoins(ListJoinsRequest.getDefaultInstance()).getSource()).isNotEmpty();
+      assertThat(ReflectionProbe.services(ch)).contains("joinflow.v1.JoinService");
     } finally {
       ch.shutdownNow();
     }

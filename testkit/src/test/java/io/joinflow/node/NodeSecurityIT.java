@@ -12,10 +12,11 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.joinflow.node.raft.RaftTls;
 import io.joinflow.node.testing.MiniCluster;
 import io.joinflow.node.testing.MiniClusterTest;
+import io.joinflow.node.testing.ReflectionProbe;
 import io.joinflow.proto.v1.DataGrpc;
+import io.joinflow.proto.v1.EvictNode;
 import io.joinflow.proto.v1.GetClusterViewRequest;
 import io.joinflow.proto.v1.GetRequest;
-import io.joinflow.proto.v1.EvictNode;
 import io.joinflow.proto.v1.MembershipChange;
 import io.joinflow.proto.v1.NodeAdminGrpc;
 import io.joinflow.proto.v1.NodeState;
@@ -120,6 +121,20 @@ class NodeSecurityIT extends MiniClusterTest {
     }
     assertThat(cluster.metadata().getNodesList()).isEqualTo(before.getNodesList());
     assertThat(cluster.conf(1).voterIds()).containsExactlyInAnyOrder(1L, 2L, 3L);
+  }
+
+  @Test
+  void aProductionNodeServesNoReflection() throws Exception {
+    ManagedChannel operator = cluster.connect(1, Role.OPERATOR);
+    try {
+      assertThatThrownBy(() -> ReflectionProbe.services(operator)).isInstanceOfSatisfying(StatusRuntimeException.class,
+          e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+      // The same certificate reaches the port: the refusal is reflection's absence.
+      assertThat(admin(operator).getClusterView(GetClusterViewRequest.getDefaultInstance()).getNodesCount())
+          .isEqualTo(3);
+    } finally {
+      operator.shutdownNow();
+    }
   }
 
   @Test

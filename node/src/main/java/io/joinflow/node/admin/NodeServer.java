@@ -10,19 +10,21 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A node's gRPC server: its services plus health and reflection, on a {@link ServerBuilder} the
- * caller configured (address, executor, later TLS and limits), as grpc-java's examples take it.
+ * A node's gRPC server: its services plus health (and reflection, on development clusters), on a
+ * {@link ServerBuilder} the caller configured (address, executor, TLS and limits), as
+ * grpc-java's examples take it.
  */
 public final class NodeServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health = new HealthStatusManager();
 
-  public NodeServer(ServerBuilder<?> builder, List<BindableService> services) {
+  public NodeServer(ServerBuilder<?> builder, List<BindableService> services, boolean reflection) {
     services.forEach(builder::addService);
-    this.server = builder
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
-        .build();
+    builder.addService(health.getHealthService());
+    if (reflection) {
+      builder.addService(ProtoReflectionServiceV1.newInstance());
+    }
+    this.server = builder.build();
   }
 
   public NodeServer start() throws IOException {

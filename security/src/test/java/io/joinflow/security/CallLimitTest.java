@@ -1,4 +1,4 @@
-package io.joinflow.node.admin;
+package io.joinflow.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -49,6 +49,33 @@ class CallLimitTest {
       // The answer can reach the client before the server counts its call as ended.
       Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> limit.inFlight() == 1);
       second.cancel(null);
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> limit.inFlight() == 0);
+    } finally {
+      ch.shutdownNow();
+      server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void boundsTheNamedMethodsOnlyAndLeavesTheRestToTheOthers() throws Exception {
+    CallLimit limit = CallLimit.forMethods(1, "gateway", HealthGrpc.getWatchMethod());
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(new HealthStatusManager().getHealthService()).intercept(limit).build().start();
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    try {
+      Context.CancellableContext watching = Context.current().withCancellation();
+      watching.run(() -> HealthGrpc.newStub(ch).watch(HealthCheckRequest.getDefaultInstance(), ignore()));
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> limit.inFlight() == 1);
+      HealthGrpc.HealthBlockingStub blocking = HealthGrpc.newBlockingStub(ch);
+      assertThat(blocking.withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance())
+          .getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+      assertThat(limit.inFlight()).isEqualTo(1);
+      var second = blocking.withDeadlineAfter(10, TimeUnit.SECONDS).watch(HealthCheckRequest.getDefaultInstance());
+      assertThatThrownBy(second::next).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(e.getStatus().getDescription()).isEqualTo("gateway is answering 1 Watch calls already; retry with backoff");
+      });
+      watching.cancel(null);
       Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> limit.inFlight() == 0);
     } finally {
       ch.shutdownNow();
