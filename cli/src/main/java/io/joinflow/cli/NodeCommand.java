@@ -77,10 +77,18 @@ public final class NodeCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the join's progress, its result and the ready line as JSON lines.")
   boolean json;
 
-  @Option(names = "--token", paramLabel = "TOKEN",
+  /** Where a join token may come from besides --token, which other users see in ps. */
+  static final String TOKEN_ENV = "JOINFLOW_JOIN_TOKEN";
+
+  @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:" + TOKEN_ENV + "}",
       description = "Join token from joinflow token create (<id>.<secret>), bound to this --node-id: needed to join"
-          + " through a secure gateway.")
+          + " through a secure gateway. Other users of the machine see it in ps: prefer --token-file or $"
+          + TOKEN_ENV + " (the default).")
   String token;
+
+  @Option(names = "--token-file", paramLabel = "FILE",
+      description = "A file holding the join token (its first line), instead of --token.")
+  Path tokenFile;
 
   @Option(names = "--ca-hash", paramLabel = "sha256:HEX",
       description = "The cluster CA's pin (joinflow cert ca-hash). With --token and --join, a node without a"
@@ -236,6 +244,19 @@ public final class NodeCommand implements Callable<Integer> {
    * @return the exit code when the node must not start, else null
    */
   private Integer enrollIfNeeded(PrintWriter err) throws InterruptedException {
+    if (tokenFile != null) {
+      if (spec.commandLine().getParseResult().hasMatchedOption("--token")) {
+        return usage(err, "the join token comes from --token or from --token-file; pass one of them");
+      }
+      try {
+        token = java.nio.file.Files.readAllLines(tokenFile).stream().findFirst().orElse("").strip();
+      } catch (java.io.IOException e) {
+        return usage(err, "--token-file " + tokenFile + " cannot be read: " + e.getMessage());
+      }
+      if (token.isEmpty()) {
+        return usage(err, "--token-file " + tokenFile + " holds no token; write the one joinflow token create printed");
+      }
+    }
     if (token != null && join.isEmpty()) {
       return usage(err, "--token is for joining: pass --join GATEWAY too");
     }

@@ -200,4 +200,32 @@ class NodeCommandTest {
     assertThat(started).isEmpty();
     assertThat(dir.resolve("certs")).doesNotExist();
   }
+
+  @Test
+  void readsTheJoinTokenFromAFileSoItStaysOutOfPs() throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("token"), "abcdef.0123456789abcdef\n");
+    // Read from the file: the token then needs --join, as one on the command line does.
+    int code = run("--node-id", "4", "--listen", "127.0.0.1:7101", "--data-dir", dir.toString(),
+        "--token-file", file.toString());
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo("joinflow node: --token is for joining: pass --join GATEWAY too"
+        + System.lineSeparator());
+
+    err.getBuffer().setLength(0);
+    Path empty = java.nio.file.Files.writeString(dir.resolve("empty"), "\n");
+    assertThat(run("--node-id", "4", "--listen", "127.0.0.1:7101", "--data-dir", dir.toString(),
+        "--token-file", empty.toString())).isEqualTo(2);
+    assertThat(err.toString()).startsWith("joinflow node: --token-file " + empty + " holds no token");
+
+    err.getBuffer().setLength(0);
+    assertThat(run("--node-id", "4", "--listen", "127.0.0.1:7101", "--data-dir", dir.toString(),
+        "--token-file", file.toString(), "--token", "abcdef.0123456789abcdef")).isEqualTo(2);
+    assertThat(err.toString()).startsWith("joinflow node: the join token comes from --token or from --token-file");
+
+    err.getBuffer().setLength(0);
+    assertThat(run("--node-id", "4", "--listen", "127.0.0.1:7101", "--data-dir", dir.toString(),
+        "--token-file", dir.resolve("missing").toString())).isEqualTo(2);
+    assertThat(err.toString()).startsWith("joinflow node: --token-file " + dir.resolve("missing") + " cannot be read");
+    assertThat(started).isEmpty();
+  }
 }
