@@ -94,7 +94,7 @@ public final class Node implements AutoCloseable {
     this.membership = Membership.create(clients, new LeaderMatchIndex(() -> raftServer), t.membership(), waits,
         hostingCalls);
     // group0 exists once Ratis started, before any update can arrive.
-    this.inbox = new TopologyInbox(this.identity, catalog, (cluster, claimed) -> group0.readOf(cluster, claimed));
+    this.inbox = new TopologyInbox(this.identity, catalog, (cluster, claimed, atLeast) -> group0.readOf(cluster, claimed, atLeast));
   }
 
   /** A bounded pool whose idle threads end; calls beyond its threads queue. */

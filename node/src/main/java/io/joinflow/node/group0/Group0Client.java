@@ -101,14 +101,21 @@ public final class Group0Client {
    * knows of group 0 and from the routing {@code claimed} names (all an empty node has): the
    * group a pushed topology claims to come from, asked what it holds. A cluster id no group 0
    * answers for, at the peers named, is an error (in a secure cluster those peers must hold
-   * node certificates of this node's CA).
+   * node certificates of this node's CA). A replica this node hosts that already applied
+   * {@code atLeast} answers without asking the leader.
    */
-  public MetadataState readOf(long clusterId, MetadataState claimed) throws StatusException {
+  public MetadataState readOf(long clusterId, MetadataState claimed, long atLeast) throws StatusException {
     RaftGroupId group = ClusterIds.groupId(clusterId, ClusterIds.METADATA_GROUP);
     boolean ours = group.equals(divisions.groupId(ClusterIds.METADATA_GROUP));
     Optional<MetadataState> led = ours ? asLeader() : Optional.empty();
     if (led.isPresent()) {
       return led.get();
+    }
+    MetadataStateMachine sm = machine.get();
+    if (ours && sm != null && divisions.hosts(group) && sm.state().getClusterId() == clusterId
+        && Long.compareUnsigned(sm.state().getTopologyVersion(), atLeast) >= 0) {
+      // This node's own replica applied that version: group 0 committed it, no round trip needed.
+      return sm.state();
     }
     Map<RaftPeerId, RaftPeer> candidates = new LinkedHashMap<>();
     if (ours) {

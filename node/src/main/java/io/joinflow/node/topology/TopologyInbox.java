@@ -22,7 +22,7 @@ public final class TopologyInbox {
   /** Group 0 of a cluster, read through its leader, located from what the update names. */
   @FunctionalInterface
   public interface Group0Reader {
-    MetadataState readOf(long clusterId, MetadataState claimed) throws StatusException;
+    MetadataState readOf(long clusterId, MetadataState claimed, long atLeast) throws StatusException;
   }
 
   private final LocalIdentity identity;
@@ -56,7 +56,7 @@ public final class TopologyInbox {
       return settled.get();
     }
     // Outside the lock: the read is a round trip to group 0's leader.
-    MetadataState current = group0.readOf(update.getClusterId(), update.getState());
+    MetadataState current = group0.readOf(update.getClusterId(), update.getState(), update.getVersion());
     if (current.getClusterId() != update.getClusterId()) {
       throw Status.FAILED_PRECONDITION.withDescription("group 0 answered for cluster "
           + Long.toUnsignedString(current.getClusterId()) + ", not " + Long.toUnsignedString(update.getClusterId()))
