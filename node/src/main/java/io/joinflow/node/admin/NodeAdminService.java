@@ -99,7 +99,8 @@ public final class NodeAdminService extends NodeAdminGrpc.NodeAdminImplBase {
     this.transferTimeout = transferTimeout;
     this.maxProgressWait = maxProgressWait;
     this.views = new SharedRead<>(this::clusterView);
-    this.topologyChanges = new TopologyChanges(group0, views::get, Clock.systemUTC());
+    this.topologyChanges = new TopologyChanges(group0, views::get, Clock.systemUTC(),
+        Long.toUnsignedString(identity.nodeId()));
   }
 
   @FunctionalInterface
