@@ -65,11 +65,13 @@ final class NodeEnrollment {
           if (distrust.get() != null) {
             throw new EnrollmentException("gateway " + gateway + " is not trusted: " + distrust.get());
           }
-          if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+          // UNAVAILABLE: unreachable; RESOURCE_EXHAUSTED: Bootstrap's rate limit. Both say ask again.
+          if (e.getStatus().getCode() != Status.Code.UNAVAILABLE
+              && e.getStatus().getCode() != Status.Code.RESOURCE_EXHAUSTED) {
             throw new EnrollmentException("bootstrap refused by gateway " + gateway + ": " + e.getStatus().getCode()
                 + " " + e.getStatus().getDescription());
           }
-          log.accept("gateway " + gateway + " unavailable: " + e.getStatus().getDescription());
+          log.accept("gateway " + gateway + " did not answer Bootstrap: " + e.getStatus().getDescription());
         } finally {
           channel.shutdownNow();
         }

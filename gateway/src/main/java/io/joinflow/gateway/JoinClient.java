@@ -43,8 +43,8 @@ public final class JoinClient implements AutoCloseable {
    * @param callTimeout deadline of one Join call (longer than the join's own deadline)
    * @param total how long to keep retrying unreachable gateways
    * @param log progress lines ("gateway a unavailable, retrying in 2 s")
-   * @throws StatusRuntimeException the gateway's answer when it is not UNAVAILABLE, or the last
-   *     UNAVAILABLE when {@code total} passed
+   * @throws StatusRuntimeException the gateway's answer when it is about the join, or the last
+   *     UNAVAILABLE, CANCELLED or RESOURCE_EXHAUSTED when {@code total} passed
    */
   public JoinResponse join(JoinRequest request, Duration callTimeout, Duration total, Consumer<String> log)
       throws InterruptedException {
@@ -62,7 +62,7 @@ public final class JoinClient implements AutoCloseable {
             throw e;
           }
           last = e;
-          log.accept("gateway " + targets.get(i) + " unavailable: " + e.getStatus().getDescription());
+          log.accept("gateway " + targets.get(i) + " did not answer the join: " + e.getStatus().getDescription());
         }
       }
       if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > deadline) {
@@ -75,12 +75,15 @@ public final class JoinClient implements AutoCloseable {
   }
 
   /**
-   * True when the call says nothing about the join: no gateway answered (UNAVAILABLE), or the
+   * True when the call says nothing about the join: no gateway answered (UNAVAILABLE), the
    * gateway stopped while the call waited for the workflow (CANCELLED: the server reset the
-   * stream; this client never cancels). The join itself goes on, so the answer is still to come.
+   * stream; this client never cancels), or it turned the call away at its door because it is
+   * answering as many as it takes (RESOURCE_EXHAUSTED). The join goes on or has not begun, so
+   * the answer is still to come.
    */
   static boolean gatewayGone(Status status) {
-    return status.getCode() == Status.Code.UNAVAILABLE || status.getCode() == Status.Code.CANCELLED;
+    return status.getCode() == Status.Code.UNAVAILABLE || status.getCode() == Status.Code.CANCELLED
+        || status.getCode() == Status.Code.RESOURCE_EXHAUSTED;
   }
 
   @Override

@@ -22,9 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gateway's gRPC server: JoinService plus health (and reflection, on development clusters). Before it listens it
- * starts again the joins whose workflow was lost ({@link JoinRecovery}); when the cluster or
- * Temporal cannot be asked yet, it keeps trying in the background until one scan succeeds.
+ * The gateway's gRPC server: JoinService plus health (and reflection, on development clusters).
+ * Before it listens it starts again the joins whose workflow was lost ({@link JoinRecovery});
+ * when the cluster or Temporal cannot be asked yet, it keeps trying in the background until one
+ * scan succeeds.
  */
 public final class JoinGateway implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(JoinGateway.class);

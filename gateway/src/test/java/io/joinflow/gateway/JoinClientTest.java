@@ -68,6 +68,20 @@ class JoinClientTest {
   }
 
   @Test
+  void shouldCallABusyGatewayAgainAfterABackoff() throws Exception {
+    // The gateway's Join bound turns a call away before any workflow starts: ask again later.
+    String gateway = gateway(Status.RESOURCE_EXHAUSTED
+        .withDescription("gateway is answering 48 Join calls already; retry with backoff"));
+    List<String> lines = new java.util.ArrayList<>();
+    try (JoinClient client = new JoinClient(List.of(gateway))) {
+      assertThat(client.join(JoinRequest.newBuilder().setNodeId(4).build(), Duration.ofSeconds(5),
+          Duration.ofSeconds(30), lines::add).getSuccess()).isTrue();
+    }
+    assertThat(calls).hasValue(2);
+    assertThat(lines).anyMatch(l -> l.contains("answering 48 Join calls already"));
+  }
+
+  @Test
   void shouldReturnTheGatewaysRefusalAtOnce() throws Exception {
     String gateway = gateway(Status.ALREADY_EXISTS.withDescription("node_id 4 already registered"));
     try (JoinClient client = new JoinClient(List.of(gateway))) {
