@@ -71,7 +71,7 @@ final class NodeEnrollment {
             throw new EnrollmentException("bootstrap refused by gateway " + gateway + ": " + e.getStatus().getCode()
                 + " " + e.getStatus().getDescription());
           }
-          log.accept("gateway " + gateway + " did not answer Bootstrap: " + e.getStatus().getDescription());
+          log.accept("gateway " + gateway + " unavailable: " + e.getStatus().getDescription());
         } finally {
           channel.shutdownNow();
         }

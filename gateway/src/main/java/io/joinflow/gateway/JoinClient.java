@@ -62,7 +62,7 @@ public final class JoinClient implements AutoCloseable {
             throw e;
           }
           last = e;
-          log.accept("gateway " + targets.get(i) + " did not answer the join: " + e.getStatus().getDescription());
+          log.accept("gateway " + targets.get(i) + " unavailable: " + e.getStatus().getDescription());
         }
       }
       if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > deadline) {

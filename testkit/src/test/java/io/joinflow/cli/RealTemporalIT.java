@@ -93,11 +93,16 @@ class RealTemporalIT {
     temporalBinary = RequiredTool.temporal();
     dir = Files.createTempDirectory("joinflow-real-temporal");
     base = Ports.freeBase(10 * (int) COMPENSATED + 20);
-    // The compensated join: its node dies once its first learner is added; the join undoes it
-    // at its deadline.
-    StepTrigger killNine = new StepTrigger(COMPENSATED, "addLearner", -1, StepTrigger.When.END, hit -> {
+    // The compensated join: its node dies as its first learner is about to be added, and is gone
+    // before that addition goes on, so at least that group can never take it; the join undoes
+    // it at its deadline. (Killed once a learner was added, a node still closing caught up in
+    // every group from the leader's view and the join succeeded.)
+    StepTrigger killNine = new StepTrigger(COMPENSATED, "addLearner", -1, StepTrigger.When.START, hit -> {
       DevCluster c = running.get();
-      c.nodes().stream().filter(n -> n.nodeId() == COMPENSATED).findFirst().ifPresent(c::killNode);
+      var nine = c.nodes().stream().filter(n -> n.nodeId() == COMPENSATED).findFirst();
+      if (nine.isPresent()) {
+        c.killNode(nine.get()).get(30, TimeUnit.SECONDS);
+      }
     });
     cluster = DevCluster.start(new DevCluster.Settings(1, 2, base, dir.resolve("cluster"),
             new JoinOptions(DEADLINE_MS, 16), RaftSettings.defaults(), new PromoteOptions(0,
