@@ -62,7 +62,8 @@ public final class JoinActivitiesImpl implements JoinActivities {
 
   /**
    * @param pool channels to the cluster (and to joining nodes)
-   * @param clock stamps join records; activities may read the wall clock, workflows may not
+   * @param clock judges join tokens' expiry when a join settles its token (the node stamps join records);
+   *     activities may read the wall clock, workflows may not
    * @param settings deadlines and poll intervals
    */
   public JoinActivitiesImpl(NodeAdminPool pool, Clock clock, ActivitySettings settings) {
