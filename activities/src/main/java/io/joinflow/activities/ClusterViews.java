@@ -3,6 +3,7 @@ package io.joinflow.activities;
 import static io.joinflow.activities.NodeAdminFailures.reject;
 
 import io.grpc.Status;
+import io.joinflow.proto.ClusterViewFacts;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GroupRoute;
 import io.joinflow.proto.v1.GroupView;
@@ -10,7 +11,6 @@ import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.workflows.ClusterSnapshot;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /** The questions activities ask of what they read: pure functions, no calls. */
@@ -39,14 +39,6 @@ final class ClusterViews {
     return nodes.stream().filter(n -> n.getNodeId() == nodeId).findFirst().orElse(null);
   }
 
-  static Optional<GroupView> group(ClusterView view, int group) {
-    return view.getGroupsList().stream().filter(g -> g.getGroupId() == group).findFirst();
-  }
-
-  static boolean isMember(GroupView g, long nodeId) {
-    return g.getVotersList().contains(nodeId) || g.getLearnersList().contains(nodeId);
-  }
-
   /**
    * A group without a reachable leader is reported from routing, which may be stale: deciding
    * membership from it would be a guess, so wait for a leader instead (retryable).
@@ -56,23 +48,11 @@ final class ClusterViews {
   }
 
   static void requireLeaders(List<GroupView> groups, String consequence) {
-    List<Integer> leaderless = groups.stream().filter(g -> g.getLeader() == 0).map(GroupView::getGroupId).toList();
+    List<Integer> leaderless = ClusterViewFacts.leaderless(groups);
     if (!leaderless.isEmpty()) {
-      throw NodeAdminFailures.of(Status.UNAVAILABLE.withDescription("group" + plural(leaderless)
-          + join(leaderless) + " answered without a leader; " + consequence));
+      throw NodeAdminFailures.of(Status.UNAVAILABLE.withDescription(ClusterViewFacts.groups(leaderless)
+          + " answered without a leader; " + consequence));
     }
-  }
-
-  /** Groups 0..G of the view that do not list the node as voter or learner. */
-  static List<Integer> missingGroups(ClusterView view, long nodeId) {
-    List<Integer> missing = new ArrayList<>();
-    for (int g = 0; g <= view.getDataGroups(); g++) {
-      Optional<GroupView> gv = group(view, g);
-      if (gv.isEmpty() || !isMember(gv.get(), nodeId)) {
-        missing.add(g);
-      }
-    }
-    return missing;
   }
 
   /** Groups whose published routing differs from their live configuration. */
@@ -105,14 +85,5 @@ final class ClusterViews {
             n.getWireVersion()))
         .toList();
     return new ClusterSnapshot(view.getClusterId(), view.getTopologyVersion(), view.getDataGroups(), nodes, groups);
-  }
-
-  /** " " before one group, "s " before several: "group 3", "groups 1, 2". */
-  static String plural(List<Integer> groups) {
-    return groups.size() == 1 ? " " : "s ";
-  }
-
-  static String join(List<Integer> groups) {
-    return groups.stream().map(String::valueOf).reduce((a, b) -> a + ", " + b).orElse("");
   }
 }

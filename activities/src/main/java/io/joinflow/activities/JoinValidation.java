@@ -3,6 +3,7 @@ package io.joinflow.activities;
 import static io.joinflow.activities.NodeAdminFailures.reject;
 
 import io.grpc.Status;
+import io.joinflow.proto.ClusterViewFacts;
 import io.joinflow.proto.HostPort;
 import io.joinflow.proto.v1.ClusterView;
 import io.joinflow.proto.v1.GroupView;
@@ -79,7 +80,7 @@ final class JoinValidation {
       if (!existing.getIncarnation().equals(hs.getIncarnation())) {
         checkReincarnation(view, existing, addr, hs.getIncarnation());
       } else if ((existing.getState() == NodeState.LEARNER || existing.getState() == NodeState.ACTIVE)
-          && ClusterViews.missingGroups(view, nodeId).isEmpty()) {
+          && ClusterViewFacts.missingGroups(view, nodeId).isEmpty()) {
         alreadyJoined = true;
       }
     }
@@ -115,10 +116,10 @@ final class JoinValidation {
     }
     ClusterViews.requireLeaders(view, "cannot tell whether the old node " + id + " still holds a vote");
     String held = !voterOf.isEmpty()
-        ? "is still a voter of group" + ClusterViews.plural(voterOf) + ClusterViews.join(voterOf)
+        ? "is still a voter of " + ClusterViewFacts.groups(voterOf)
             + "; giving that vote to a node with an empty log would risk the groups' committed data"
         : !learnerOf.isEmpty()
-            ? "is still a learner of group" + ClusterViews.plural(learnerOf) + ClusterViews.join(learnerOf)
+            ? "is still a learner of " + ClusterViewFacts.groups(learnerOf)
             : "is still " + existing.getState() + " in the topology";
     String remedy = existing.getState() == NodeState.JOINING
         ? "let the old node's join finish or compensate (see joinflow joins), decommission it with"

@@ -4,6 +4,7 @@ import static io.joinflow.activities.NodeAdminFailures.reject;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.joinflow.proto.ClusterViewFacts;
 import io.joinflow.proto.v1.ChangeMembershipRequest;
 import io.joinflow.proto.v1.ChangeMembershipResponse;
 import io.joinflow.proto.v1.DropGroupRequest;
@@ -83,7 +84,7 @@ final class LearnerRemoval {
    * done, unless the group's configuration still lists it, which nobody can fix by address.
    */
   private static GroupStep alreadyRemoved(long nodeId, GroupView g) {
-    if (ClusterViews.isMember(g, nodeId)) {
+    if (ClusterViewFacts.isMember(g, nodeId)) {
       throw reject(Status.FAILED_PRECONDITION, "node " + nodeId + " is still in the configuration of group "
           + g.getGroupId() + " but no longer in the topology, so no node can address it; admit it again,"
           + " then remove it");

@@ -1,12 +1,12 @@
 package io.joinflow.activities;
 
 import static io.joinflow.activities.ClusterViews.findNode;
-import static io.joinflow.activities.ClusterViews.group;
 import static io.joinflow.activities.ClusterViews.requireLeaders;
 import static io.joinflow.activities.ClusterViews.requireNode;
 import static io.joinflow.activities.Heartbeats.keepAlive;
 import static io.joinflow.activities.NodeAdminFailures.reject;
 import static io.joinflow.activities.NodeAdminFailures.rpc;
+import static io.joinflow.proto.ClusterViewFacts.group;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

@@ -3,6 +3,7 @@ package io.joinflow.activities;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.joinflow.proto.ClusterViewFacts;
 import io.joinflow.proto.HostPort;
 import io.joinflow.proto.JoinAddress;
 import io.joinflow.proto.v1.ClusterView;
@@ -178,9 +179,9 @@ class JoinActivitiesImplTest {
 
   @Test
   void shouldListTheGroupsANodeIsMissingFrom() {
-    assertThat(ClusterViews.missingGroups(VIEW, 4)).containsExactly(2);
-    assertThat(ClusterViews.missingGroups(VIEW, 1)).isEmpty();
-    assertThat(ClusterViews.missingGroups(VIEW, 7)).containsExactly(0, 1, 2);
+    assertThat(ClusterViewFacts.missingGroups(VIEW, 4)).containsExactly(2);
+    assertThat(ClusterViewFacts.missingGroups(VIEW, 1)).isEmpty();
+    assertThat(ClusterViewFacts.missingGroups(VIEW, 7)).containsExactly(0, 1, 2);
   }
 
   @Test

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import io.joinflow.node.group0.Group0Client;
 import io.joinflow.node.raft.MetadataApplier;
+import io.joinflow.proto.ClusterViewFacts;
 import io.joinflow.proto.v1.AdmitNode;
 import io.joinflow.proto.v1.Batch;
 import io.joinflow.proto.v1.ClusterView;
@@ -35,7 +36,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -213,7 +213,7 @@ final class TopologyChanges {
     }
     // Group 0 moved between the read and the write: each change on its own, as planned.
     for (int i = 0; i < accepted.size(); i++) {
-      Batch.Builder alone = batchOf(plans.get(i).commands()).getBatch().toBuilder();
+      Batch.Builder alone = Batch.newBuilder().addAllCommands(plans.get(i).commands());
       if (plans.get(i).routing()) {
         addRouting(alone, view);
       }
@@ -272,11 +272,11 @@ final class TopologyChanges {
     }
     requireLeaders(view, "routing cannot be refreshed from live configurations");
     if (persist) {
-      List<Integer> missing = missingGroups(view, s.getNodeId());
+      List<Integer> missing = ClusterViewFacts.missingGroups(view, s.getNodeId());
       if (!missing.isEmpty()) {
         // Persisting now would publish a half-join as done (W1, W5).
         throw Status.FAILED_PRECONDITION.withDescription("node " + id(s.getNodeId())
-            + " is not a voter or learner of group" + plural(missing) + list(missing)
+            + " is not a voter or learner of " + ClusterViewFacts.groups(missing)
             + "; add it everywhere before persisting").asException();
       }
     }
@@ -293,18 +293,13 @@ final class TopologyChanges {
 
   private Plan evict(EvictNode e, ClusterView view) throws StatusException {
     requireNodeId(e.getNodeId());
-    List<Integer> still = new ArrayList<>();
-    for (GroupView g : view.getGroupsList()) {
-      if (isMember(g, e.getNodeId())) {
-        still.add(g.getGroupId());
-      }
-    }
+    List<Integer> still = ClusterViewFacts.memberOf(view, e.getNodeId());
     if (!still.isEmpty()) {
       // Once out of the topology the node cannot be addressed for removal any more: evicting
       // now would leave it an orphan member of these groups (W7).
       requireLeaders(view, "cannot tell whether node " + id(e.getNodeId()) + " is still a member");
       throw Status.FAILED_PRECONDITION.withDescription("node " + id(e.getNodeId())
-          + " is still a voter or learner of group" + plural(still) + list(still)
+          + " is still a voter or learner of " + ClusterViewFacts.groups(still)
           + "; remove it from them before evicting it").asException();
     }
     List<MetadataCommand> commands = new ArrayList<>();
@@ -345,29 +340,11 @@ final class TopologyChanges {
    * from it would be a guess, so the caller waits for a leader instead (UNAVAILABLE).
    */
   private static void requireLeaders(ClusterView view, String consequence) throws StatusException {
-    List<Integer> leaderless = view.getGroupsList().stream().filter(g -> g.getLeader() == 0)
-        .map(GroupView::getGroupId).toList();
+    List<Integer> leaderless = ClusterViewFacts.leaderless(view.getGroupsList());
     if (!leaderless.isEmpty()) {
-      throw Status.UNAVAILABLE.withDescription("group" + plural(leaderless) + list(leaderless)
+      throw Status.UNAVAILABLE.withDescription(ClusterViewFacts.groups(leaderless)
           + " answered without a leader; " + consequence).asException();
     }
-  }
-
-  /** Groups 0..G that do not list the node as voter or learner. */
-  private static List<Integer> missingGroups(ClusterView view, long nodeId) {
-    List<Integer> missing = new ArrayList<>();
-    for (int g = 0; g <= view.getDataGroups(); g++) {
-      int group = g;
-      boolean member = view.getGroupsList().stream().anyMatch(v -> v.getGroupId() == group && isMember(v, nodeId));
-      if (!member) {
-        missing.add(g);
-      }
-    }
-    return missing;
-  }
-
-  private static boolean isMember(GroupView g, long nodeId) {
-    return g.getVotersList().contains(nodeId) || g.getLearnersList().contains(nodeId);
   }
 
   private static void requireNodeId(long nodeId) throws StatusException {
@@ -382,14 +359,5 @@ final class TopologyChanges {
 
   private static String id(long nodeId) {
     return Long.toUnsignedString(nodeId);
-  }
-
-  /** " " before one group, "s " before several: "group 3", "groups 1, 2". */
-  private static String plural(List<Integer> groups) {
-    return groups.size() == 1 ? " " : "s ";
-  }
-
-  private static String list(List<Integer> groups) {
-    return groups.stream().map(String::valueOf).collect(Collectors.joining(", "));
   }
 }
