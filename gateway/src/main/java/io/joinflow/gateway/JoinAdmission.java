@@ -127,7 +127,7 @@ final class JoinAdmission {
       throw rejection.asException();
     }
     if (result.success()) {
-      promotions.start(cluster, request.getNodeId());
+      promotions.start(cluster, request.getNodeId(), result.cluster());
     }
     return withLink(JoinResponses.toProto(result, workflowId, execution.getRunId()));
   }
@@ -230,7 +230,8 @@ final class JoinAdmission {
     }
     LOG.info("node {}: {} run {} already joined it; answering from that run", request.getNodeId(), workflowId,
         execution.getRunId());
-    promotions.start(cluster, request.getNodeId());
+    // The run's result may be old: the promotion reads the node's membership itself.
+    promotions.start(cluster, request.getNodeId(), null);
     return withLink(JoinResponses.toProto(result, workflowId, execution.getRunId()).toBuilder().setAlreadyJoined(true)
         .build());
   }

@@ -202,7 +202,7 @@ public final class JoinServiceImpl extends JoinServiceGrpc.JoinServiceImplBase {
             if (failure != null) {
               LOG.warn("node {}: no result of recovered {}: {}", r.nodeId(), r.workflowId(), failure.toString());
             } else if (result.success()) {
-              promotions.start(r.clusterId(), r.nodeId());
+              promotions.start(r.clusterId(), r.nodeId(), result.cluster());
             } else {
               LOG.info("node {}: recovered {} ended without joining: {}", r.nodeId(), r.workflowId(), result.error());
             }

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import io.joinflow.proto.v1.ControlPromotionRequest;
 import io.joinflow.proto.v1.PromotionProgress;
+import io.joinflow.workflows.ClusterSnapshot;
 import io.joinflow.workflows.PromoteInput;
 import io.joinflow.workflows.PromoteOptions;
 import io.joinflow.workflows.PromoteProgress;
@@ -37,15 +38,19 @@ final class Promotions {
    * Starts the node's promotion, or attaches to the one running (USE_EXISTING). A node that is
    * already a voter everywhere makes it finish at once. A failure to start is logged, not
    * returned: the join itself succeeded, and the next Join of the node starts it again.
+   *
+   * @param joined the cluster as the node's join just left it (its result), so the promotion
+   *     need not read the node's membership again; null when it is not that fresh (an earlier
+   *     run's result): the promotion describes the node first
    */
-  void start(long clusterId, long nodeId) {
+  void start(long clusterId, long nodeId, ClusterSnapshot joined) {
     String workflowId = PromoteWorkflow.workflowId(clusterId, nodeId);
     WorkflowOptions wfOptions = WorkflowStarts.options(workflowId, nodeId, "promote-describe",
         "promote node " + Long.toUnsignedString(nodeId) + " to voter in cluster "
             + Long.toUnsignedString(clusterId));
     try {
       WorkflowExecution e = WorkflowClient.start(client.newWorkflowStub(PromoteWorkflow.class, wfOptions)::promote,
-          new PromoteInput(nodeId, clusterId, options));
+          new PromoteInput(nodeId, clusterId, options, PromoteInput.membershipOf(joined, nodeId)));
       LOG.info("node {}: promotion {} run {}", nodeId, workflowId, e.getRunId());
     } catch (WorkflowException | io.grpc.StatusRuntimeException e) {
       LOG.warn("node {}: {}; join the node again to retry", Long.toUnsignedString(nodeId),

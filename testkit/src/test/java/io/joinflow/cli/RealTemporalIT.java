@@ -27,6 +27,7 @@ import io.joinflow.workflows.LeaveWorkflowImpl;
 import io.joinflow.workflows.PromoteOptions;
 import io.joinflow.workflows.PromoteWorkflowImpl;
 import io.joinflow.worker.TemporalConnection;
+import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.sdk.v1.WorkflowInteractionDefinition;
 import io.temporal.api.sdk.v1.WorkflowMetadata;
 import io.temporal.client.WorkflowClient;
@@ -372,6 +373,16 @@ class RealTemporalIT {
     assertThat(json.get("temporal_server").asText()).startsWith("cli (Temporal dev server ");
     assertThat(json.get("all_joins_succeeded").asBoolean()).isTrue();
     assertThat(json.get("plan").get("tls").asBoolean()).as("bench measures what joinflow runs: mutual TLS").isTrue();
+  }
+
+  @Test
+  void aPromotionTheGatewayStartsAfterAJoinTakesTheJoinsMembershipInsteadOfDescribingTheNode() throws Exception {
+    String promotion = "promote/" + Long.toUnsignedString(cluster.view().getClusterId()) + "/" + JOINED;
+    cluster.temporal().client().newUntypedWorkflowStub(promotion).getResult(2, TimeUnit.MINUTES, Object.class);
+    List<String> scheduled = cluster.temporal().client().fetchHistory(promotion).getEvents().stream()
+        .filter(HistoryEvent::hasActivityTaskScheduledEventAttributes)
+        .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName()).distinct().toList();
+    assertThat(scheduled).doesNotContain("describeMember").contains("settleMember");
   }
 
   @Test

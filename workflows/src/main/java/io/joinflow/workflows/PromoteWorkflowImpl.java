@@ -49,11 +49,15 @@ public class PromoteWorkflowImpl implements PromoteWorkflow {
    *   <li>Fewer round trips: a group with no stabilization window to wait (none configured, or
    *       promoteNow already signalled) and no pause waits and is promoted in one activity,
    *       {@code catchUpAndPromote}; setMemberState and broadcast are one, {@code settleMember}.
+   *   <li>A promotion handed the node's membership by the join that just ended
+   *       ({@link PromoteInput#member}) starts on the groups at once, without describeMember.
    * </ol>
    */
-  public static final int STEPS_VERSION = 1;
+  public static final int STEPS_VERSION = 2;
   /** The first version with catchUpAndPromote and settleMember. */
   static final int MERGED_STEPS = 1;
+  /** The first version that takes the membership its input hands over instead of describing the node. */
+  static final int HANDED_MEMBERSHIP = 2;
 
   static final RetryOptions CLUSTER_RETRY = RetryOptions.newBuilder()
       .setInitialInterval(Duration.ofMillis(200))
@@ -92,10 +96,17 @@ public class PromoteWorkflowImpl implements PromoteWorkflow {
         options.stabilizationMillis(), options.catchUpDeadlineMillis(), options.maxVoters());
 
     MemberState member;
-    try {
-      member = membership(DESCRIBE, "describe node " + nodeId).describeMember(new MemberInput(nodeId));
-    } catch (ActivityFailure e) {
-      return fail("describe failed: " + JoinWorkflowImpl.describe(e), "", ClusterSnapshot.empty());
+    if (stepsVersion >= HANDED_MEMBERSHIP && input.member() != null) {
+      // Read by the join's last step, moments ago: describing the node again would read the same.
+      member = input.member();
+      log.info("node {}: membership handed over by its join: {} in {} groups", nodeId, member.nodeState(),
+          member.groups().size());
+    } else {
+      try {
+        member = membership(DESCRIBE, "describe node " + nodeId).describeMember(new MemberInput(nodeId));
+      } catch (ActivityFailure e) {
+        return fail("describe failed: " + JoinWorkflowImpl.describe(e), "", ClusterSnapshot.empty());
+      }
     }
     if (!member.nodeState().equals("LEARNER") && !member.nodeState().equals("ACTIVE")) {
       return fail("node " + nodeId + " is " + member.nodeState() + "; only a LEARNER or ACTIVE node is promoted",

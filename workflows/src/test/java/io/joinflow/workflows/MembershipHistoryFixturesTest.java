@@ -21,11 +21,18 @@ class MembershipHistoryFixturesTest {
   static final String PROMOTE_SUCCESS = "promote-success-8-groups.json";
   static final String PROMOTE_NOT_CAUGHT_UP = "promote-learner-not-caught-up.json";
   static final String LEAVE_SUCCESS = "leave-success-8-groups.json";
+  // Written by version 1 of the promotion's steps (catchUpAndPromote, settleMember).
+  static final String V1_PROMOTE_SUCCESS = "promote-v1-success-8-groups.json";
+  static final String V1_PROMOTE_NOT_CAUGHT_UP = "promote-v1-learner-not-caught-up.json";
+  static final String V1_PROMOTE_NO_WINDOW = "promote-v1-no-window-8-groups.json";
   // Written by the current version of the promotion's steps; a new version adds its own files.
+  // Since version 2 they are handed the membership of the join before them, as the gateway
+  // starts them, but for "described", which reads it like a promotion started another way.
   static final String PROMOTE_CURRENT = "promote-v" + PromoteWorkflowImpl.STEPS_VERSION + "-";
   static final String CURRENT_PROMOTE_SUCCESS = PROMOTE_CURRENT + "success-8-groups.json";
   static final String CURRENT_PROMOTE_NOT_CAUGHT_UP = PROMOTE_CURRENT + "learner-not-caught-up.json";
   static final String CURRENT_PROMOTE_NO_WINDOW = PROMOTE_CURRENT + "no-window-8-groups.json";
+  static final String CURRENT_PROMOTE_DESCRIBED = PROMOTE_CURRENT + "described-no-window-8-groups.json";
 
   @BeforeEach
   void onlyWhenAsked() {
@@ -38,7 +45,8 @@ class MembershipHistoryFixturesTest {
     ScriptedJoinActivities join = new ScriptedJoinActivities(8);
     try (MembershipTestServer server = new MembershipTestServer(join,
         ScriptedMembershipActivities.joined(8).joinActivities(join))) {
-      PromoteResult result = server.newPromote().promote(MembershipTestServer.promoteInput(PromoteOptions.defaults()));
+      PromoteResult result = server.newPromote().promote(MembershipTestServer.promoteInputAfterJoin(
+          PromoteOptions.defaults(), 8));
       assertThat(result.success()).isTrue();
       write(CURRENT_PROMOTE_SUCCESS, server, MembershipTestServer.promoteId());
     }
@@ -49,10 +57,22 @@ class MembershipHistoryFixturesTest {
     ScriptedJoinActivities join = new ScriptedJoinActivities(8);
     try (MembershipTestServer server = new MembershipTestServer(join,
         ScriptedMembershipActivities.joined(8).joinActivities(join))) {
+      PromoteResult result = server.newPromote().promote(MembershipTestServer.promoteInputAfterJoin(
+          new PromoteOptions(0, 30_000, 0, 16), 8));
+      assertThat(result.success()).isTrue();
+      write(CURRENT_PROMOTE_NO_WINDOW, server, MembershipTestServer.promoteId());
+    }
+  }
+
+  @Test
+  void writePromoteThatDescribesTheNode() throws IOException {
+    ScriptedJoinActivities join = new ScriptedJoinActivities(8);
+    try (MembershipTestServer server = new MembershipTestServer(join,
+        ScriptedMembershipActivities.joined(8).joinActivities(join))) {
       PromoteResult result = server.newPromote().promote(MembershipTestServer.promoteInput(
           new PromoteOptions(0, 30_000, 0, 16)));
       assertThat(result.success()).isTrue();
-      write(CURRENT_PROMOTE_NO_WINDOW, server, MembershipTestServer.promoteId());
+      write(CURRENT_PROMOTE_DESCRIBED, server, MembershipTestServer.promoteId());
     }
   }
 
@@ -62,8 +82,8 @@ class MembershipHistoryFixturesTest {
         .fail("awaitLearner", 3, Integer.MAX_VALUE, JoinFailures.UNAVAILABLE, false, "applied 7 of 4200");
     try (MembershipTestServer server = new MembershipTestServer(join,
         ScriptedMembershipActivities.joined(8).joinActivities(join))) {
-      PromoteResult result = server.newPromote().promote(MembershipTestServer.promoteInput(
-          new PromoteOptions(2_000, 30_000, 0, 16)));
+      PromoteResult result = server.newPromote().promote(MembershipTestServer.promoteInputAfterJoin(
+          new PromoteOptions(2_000, 30_000, 0, 16), 8));
       assertThat(result.success()).isFalse();
       write(CURRENT_PROMOTE_NOT_CAUGHT_UP, server, MembershipTestServer.promoteId());
     }

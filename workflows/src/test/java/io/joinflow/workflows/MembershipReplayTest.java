@@ -1,11 +1,15 @@
 package io.joinflow.workflows;
 
+import static io.joinflow.workflows.MembershipHistoryFixturesTest.CURRENT_PROMOTE_DESCRIBED;
 import static io.joinflow.workflows.MembershipHistoryFixturesTest.CURRENT_PROMOTE_NOT_CAUGHT_UP;
 import static io.joinflow.workflows.MembershipHistoryFixturesTest.CURRENT_PROMOTE_NO_WINDOW;
 import static io.joinflow.workflows.MembershipHistoryFixturesTest.CURRENT_PROMOTE_SUCCESS;
 import static io.joinflow.workflows.MembershipHistoryFixturesTest.LEAVE_SUCCESS;
 import static io.joinflow.workflows.MembershipHistoryFixturesTest.PROMOTE_NOT_CAUGHT_UP;
 import static io.joinflow.workflows.MembershipHistoryFixturesTest.PROMOTE_SUCCESS;
+import static io.joinflow.workflows.MembershipHistoryFixturesTest.V1_PROMOTE_NOT_CAUGHT_UP;
+import static io.joinflow.workflows.MembershipHistoryFixturesTest.V1_PROMOTE_NO_WINDOW;
+import static io.joinflow.workflows.MembershipHistoryFixturesTest.V1_PROMOTE_SUCCESS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.temporal.api.enums.v1.EventType;
@@ -45,8 +49,9 @@ class MembershipReplayTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {PROMOTE_SUCCESS, PROMOTE_NOT_CAUGHT_UP, CURRENT_PROMOTE_SUCCESS, CURRENT_PROMOTE_NOT_CAUGHT_UP,
-      CURRENT_PROMOTE_NO_WINDOW})
+  @ValueSource(strings = {PROMOTE_SUCCESS, PROMOTE_NOT_CAUGHT_UP, V1_PROMOTE_SUCCESS, V1_PROMOTE_NOT_CAUGHT_UP,
+      V1_PROMOTE_NO_WINDOW, CURRENT_PROMOTE_SUCCESS, CURRENT_PROMOTE_NOT_CAUGHT_UP, CURRENT_PROMOTE_NO_WINDOW,
+      CURRENT_PROMOTE_DESCRIBED})
   void shouldReplayCommittedPromotion(String fixture) throws Exception {
     replay(fixture, PromoteWorkflowImpl.class);
   }
@@ -71,8 +76,8 @@ class MembershipReplayTest {
   }
 
   @Test
-  void currentPromoteFixtureSettlesInOneActivity() throws IOException {
-    JoinHistory history = new JoinHistory(load(CURRENT_PROMOTE_SUCCESS));
+  void v1PromoteFixtureSettlesInOneActivity() throws IOException {
+    JoinHistory history = new JoinHistory(load(V1_PROMOTE_SUCCESS));
 
     assertThat(history.scheduled().stream().map(JoinHistory.Activity::type).distinct())
         .containsExactly("describeMember", "awaitLearner", "promoteVoter", "settleMember");
@@ -83,8 +88,21 @@ class MembershipReplayTest {
   }
 
   @Test
-  void noWindowFixtureWaitsAndPromotesInOneActivityPerGroup() throws IOException {
-    JoinHistory history = new JoinHistory(load(CURRENT_PROMOTE_NO_WINDOW));
+  void currentPromoteFixtureStartsOnTheGroupsItWasHanded() throws IOException {
+    JoinHistory history = new JoinHistory(load(CURRENT_PROMOTE_SUCCESS));
+
+    assertThat(history.scheduled().stream().map(JoinHistory.Activity::type).distinct())
+        .containsExactly("awaitLearner", "promoteVoter", "settleMember");
+    assertThat(history.scheduled("promoteVoter")).hasSize(9);
+    assertThat(history.events().stream().filter(e -> e.getEventType() == EventType.EVENT_TYPE_TIMER_FIRED))
+        .as("one stabilization window per group").hasSize(9);
+    assertThat(last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {V1_PROMOTE_NO_WINDOW, CURRENT_PROMOTE_DESCRIBED})
+  void noWindowFixtureWaitsAndPromotesInOneActivityPerGroup(String fixture) throws IOException {
+    JoinHistory history = new JoinHistory(load(fixture));
 
     assertThat(history.scheduled().stream().map(JoinHistory.Activity::type).distinct())
         .containsExactly("describeMember", "catchUpAndPromote", "settleMember");
@@ -94,8 +112,18 @@ class MembershipReplayTest {
     assertThat(last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
   }
 
+  @Test
+  void currentNoWindowFixtureNeedsOneActivityPerGroupAndTheSettleOnly() throws IOException {
+    JoinHistory history = new JoinHistory(load(CURRENT_PROMOTE_NO_WINDOW));
+
+    assertThat(history.scheduled().stream().map(JoinHistory.Activity::type).distinct())
+        .containsExactly("catchUpAndPromote", "settleMember");
+    assertThat(history.scheduled("catchUpAndPromote")).hasSize(9);
+    assertThat(last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  }
+
   @ParameterizedTest
-  @ValueSource(strings = {PROMOTE_NOT_CAUGHT_UP, CURRENT_PROMOTE_NOT_CAUGHT_UP})
+  @ValueSource(strings = {PROMOTE_NOT_CAUGHT_UP, V1_PROMOTE_NOT_CAUGHT_UP, CURRENT_PROMOTE_NOT_CAUGHT_UP})
   void notCaughtUpFixtureNeverPromotesTheLaggingGroup(String fixture) throws IOException {
     JoinHistory history = new JoinHistory(load(fixture));
 

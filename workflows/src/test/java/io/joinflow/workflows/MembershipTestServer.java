@@ -9,6 +9,8 @@ import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerOptions;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * An in-memory, time-skipping Temporal server with a worker running the promotion and leave
@@ -54,6 +56,25 @@ final class MembershipTestServer implements AutoCloseable {
 
   static PromoteInput promoteInput(PromoteOptions options) {
     return new PromoteInput(ScriptedJoinActivities.NODE, ScriptedJoinActivities.CLUSTER_ID, options);
+  }
+
+  /**
+   * A promotion handed the membership its join ended with: node 4 LEARNER in every group 0..G,
+   * beside the seed (what {@link ScriptedMembershipActivities#joined} describes).
+   */
+  static PromoteInput promoteInputAfterJoin(PromoteOptions options, int dataGroups) {
+    List<ClusterSnapshot.GroupInfo> groups = new ArrayList<>();
+    for (int g = 0; g <= dataGroups; g++) {
+      groups.add(new ClusterSnapshot.GroupInfo(g, ScriptedJoinActivities.SEED, List.of(ScriptedJoinActivities.SEED),
+          List.of(ScriptedJoinActivities.NODE)));
+    }
+    List<Integer> all = groups.stream().map(ClusterSnapshot.GroupInfo::groupId).toList();
+    ClusterSnapshot joined = new ClusterSnapshot(ScriptedJoinActivities.CLUSTER_ID, 7, dataGroups, List.of(
+        new ClusterSnapshot.NodeInfo(ScriptedJoinActivities.SEED, "127.0.0.1:7510", "ACTIVE", all, 1),
+        new ClusterSnapshot.NodeInfo(ScriptedJoinActivities.NODE, ScriptedJoinActivities.NODE_ADDR, "LEARNER", all, 1)),
+        groups);
+    return new PromoteInput(ScriptedJoinActivities.NODE, ScriptedJoinActivities.CLUSTER_ID, options,
+        PromoteInput.membershipOf(joined, ScriptedJoinActivities.NODE));
   }
 
   static LeaveInput leaveInput() {

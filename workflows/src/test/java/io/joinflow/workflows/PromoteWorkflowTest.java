@@ -185,6 +185,43 @@ class PromoteWorkflowTest {
   }
 
   @Test
+  void shouldStartOnTheGroupsWithTheMembershipItsJoinHandedOver() {
+    PromoteWorkflow promote = start(new ScriptedJoinActivities(GROUPS), ScriptedMembershipActivities.joined(GROUPS));
+
+    PromoteResult result = promote.promote(MembershipTestServer.promoteInputAfterJoin(
+        new PromoteOptions(0, 30_000, 0, 16), GROUPS));
+
+    assertThat(result.success()).as(result.error()).isTrue();
+    assertThat(result.nodeState()).isEqualTo("ACTIVE");
+    assertThat(result.groups()).hasSize(GROUPS + 1).extracting(GroupPromotion::state)
+        .containsOnly(PromotePhase.GROUP_VOTER);
+    verify(membership, never()).describeMember(any());
+    JoinHistory history = new JoinHistory(server.history(MembershipTestServer.promoteId()));
+    assertThat(history.scheduled().stream().map(JoinHistory.Activity::type).distinct())
+        .containsExactly("catchUpAndPromote", "settleMember");
+    for (int g = 0; g <= GROUPS; g++) {
+      assertThat(cluster.voters(g)).containsExactly(1L, NODE);
+    }
+  }
+
+  @Test
+  void shouldStillRefuseANodeTheHandedMembershipShowsLeaving() {
+    PromoteInput afterJoin = MembershipTestServer.promoteInputAfterJoin(PromoteOptions.defaults(), GROUPS);
+    MembershipActivities.MemberState m = afterJoin.member();
+    PromoteInput leaving = new PromoteInput(afterJoin.nodeId(), afterJoin.clusterId(), afterJoin.options(),
+        new MembershipActivities.MemberState(m.clusterId(), m.dataGroups(), "DRAINING", m.listenAddr(), m.groups()));
+    PromoteWorkflow promote = start(new ScriptedJoinActivities(GROUPS), ScriptedMembershipActivities.joined(GROUPS));
+
+    PromoteResult result = promote.promote(leaving);
+
+    assertThat(result.success()).isFalse();
+    assertThat(result.error()).contains("DRAINING");
+    verify(membership, never()).describeMember(any());
+    verify(membership, never()).catchUpAndPromote(any());
+    verify(membership, never()).settleMember(any());
+  }
+
+  @Test
   void shouldRefuseNodeThatIsLeaving() {
     ScriptedMembershipActivities leaving = ScriptedMembershipActivities.joined(GROUPS);
     leaving.setMemberState(new MembershipActivities.MemberStateInput(NODE, "DRAINING", java.util.List.of("LEARNER")));
