@@ -337,6 +337,7 @@ public final class BenchCommand implements Callable<Integer> {
     private final List<Double> joinAndPromoteMs = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
     private final List<JoinTimeline> timelines = new ArrayList<>();
+    private final List<JoinTimeline> promoteTimelines = new ArrayList<>();
     private final Map<String, List<Double>> callMs = new LinkedHashMap<>();
     private final List<Double> cpuBusy = new ArrayList<>();
     private final List<Double> historyEvents = new ArrayList<>();
@@ -350,6 +351,7 @@ public final class BenchCommand implements Callable<Integer> {
       joinAndPromoteMs.addAll(o.joinAndPromoteMs());
       failures.addAll(o.failures());
       timelines.addAll(o.timelines());
+      promoteTimelines.addAll(o.promoteTimelines());
       o.callMs().forEach((call, ms) -> callMs.computeIfAbsent(call, k -> new ArrayList<>()).addAll(ms));
       o.historyEvents().forEach(n -> historyEvents.add((double) n));
       if (!Double.isNaN(o.cpuBusy())) {
@@ -364,7 +366,9 @@ public final class BenchCommand implements Callable<Integer> {
           LatencyStats.of(joinAndPromoteMs), List.copyOf(failures),
           BenchReport.medianSteps(timelines),
           LatencyStats.of(timelines.stream().map(t -> (double) t.totalMs()).toList()), calls,
-          LatencyStats.of(cpuBusy).median(), LatencyStats.of(historyEvents).max());
+          LatencyStats.of(cpuBusy).median(), LatencyStats.of(historyEvents).max(),
+          BenchReport.medianSteps(promoteTimelines),
+          LatencyStats.of(promoteTimelines.stream().map(t -> (double) t.totalMs()).toList()));
     }
   }
 

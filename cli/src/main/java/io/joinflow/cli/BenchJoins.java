@@ -65,10 +65,11 @@ final class BenchJoins implements AutoCloseable {
    * @param cpuBusy the share of the machine's cores this process kept busy during the batch
    *     (0..1; NaN where the JVM cannot tell): near 1, the batch was bound by the CPU
    * @param historyEvents per workflow join, the events in its history (Temporal allows 51,200)
+   * @param promoteTimelines with --promote, each workflow join's promotion from its history
    */
   record Outcome(double totalMs, List<Double> joinMs, List<Double> joinAndPromoteMs, List<String> failures,
                  List<JoinTimeline> timelines, Map<String, List<Double>> callMs, double cpuBusy,
-                 List<Integer> historyEvents) {
+                 List<Integer> historyEvents, List<JoinTimeline> promoteTimelines) {
     boolean succeeded() {
       return failures.isEmpty();
     }
@@ -197,6 +198,7 @@ final class BenchJoins implements AutoCloseable {
           : (processCpuNanos() - cpu0) / (double) ((last - t0) * Runtime.getRuntime().availableProcessors());
       List<Integer> historyEvents = new ArrayList<>();
       List<JoinTimeline> timelines = timelines(done, historyEvents);
+      List<JoinTimeline> promoteTimelines = promote ? promoteTimelines(done) : List.of();
       Map<String, List<Double>> callMs = new LinkedHashMap<>();
       calls.forEach((k, v) -> callMs.put(k, List.copyOf(v)));
       for (JoinTimeline t : timelines) {
@@ -208,7 +210,7 @@ final class BenchJoins implements AutoCloseable {
         }
       }
       return new Outcome(millis(last - t0), joinMs, joinAndPromoteMs, failures, timelines, callMs, cpuBusy,
-          historyEvents);
+          historyEvents, promoteTimelines);
     } finally {
       runners.shutdownNow();
     }
@@ -290,6 +292,23 @@ final class BenchJoins implements AutoCloseable {
         out.add(JoinTimeline.of(events));
       } catch (RuntimeException e) {
         // The timeline only explains the number; the join itself was measured.
+      }
+    }
+    return out;
+  }
+
+  /** Each workflow join's promotion timeline from its history, read after the clock stopped. */
+  private List<JoinTimeline> promoteTimelines(List<Timed> done) {
+    List<JoinTimeline> out = new ArrayList<>();
+    for (Timed t : done) {
+      if (t.response() == null || t.response().getWorkflowId().isEmpty()) {
+        continue;
+      }
+      try {
+        out.add(JoinTimeline.of(cluster.temporal().client()
+            .fetchHistory(PromoteWorkflow.workflowId(seed.identity().clusterId(), t.node().nodeId())).getEvents()));
+      } catch (RuntimeException e) {
+        // Like the join's timeline: it explains the number, which was measured.
       }
     }
     return out;

@@ -68,7 +68,7 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
   record ModeResult(LatencyStats batchMs, LatencyStats joinMs, LatencyStats joinAndPromoteMs, List<String> failures,
                     Map<String, Double> stepsMs,
                     LatencyStats historyMs, Map<String, LatencyStats> callsMs, double cpuBusy,
-                    double maxHistoryEvents) {}
+                    double maxHistoryEvents, Map<String, Double> promoteStepsMs, LatencyStats promoteHistoryMs) {}
 
   /**
    * One point: its clusters' Raft settings, the mode results, and anything that went wrong
@@ -300,6 +300,11 @@ record BenchReport(Machine machine, Plan plan, List<PointResult> points, List<Ta
           r.stepsMs().forEach(steps::put);
           stats(mn.putObject("history_ms"), r.historyMs());
           number(mn, "max_history_events", r.maxHistoryEvents());
+        }
+        if (!r.promoteStepsMs().isEmpty()) {
+          ObjectNode steps = mn.putObject("promote_steps_median_ms");
+          r.promoteStepsMs().forEach(steps::put);
+          stats(mn.putObject("promote_history_ms"), r.promoteHistoryMs());
         }
       });
       ObjectNode ratios = pn.putObject("ratios");

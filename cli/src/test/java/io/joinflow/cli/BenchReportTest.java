@@ -30,7 +30,7 @@ class BenchReportTest {
     return new BenchReport.ModeResult(LatencyStats.of(List.of(ms)), LatencyStats.of(List.of(ms)), LatencyStats.EMPTY,
         List.of(),
         Map.of(), LatencyStats.EMPTY, Map.of(BenchJoins.ADD_LEARNER, LatencyStats.of(List.of(ms / 10)),
-            BenchJoins.AWAIT_CAUGHT_UP, LatencyStats.of(List.of(ms / 5))), 0.5, Double.NaN);
+            BenchJoins.AWAIT_CAUGHT_UP, LatencyStats.of(List.of(ms / 5))), 0.5, Double.NaN, Map.of(), LatencyStats.EMPTY);
   }
 
   @Test

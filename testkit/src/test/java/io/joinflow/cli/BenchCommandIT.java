@@ -134,6 +134,10 @@ class BenchCommandIT {
       int groups = p.get("groups").asInt() + 1;
       assertThat(p.at("/modes/direct/per_group_call_ms/promote/count").asInt()).isEqualTo(groups);
       assertThat(p.at("/modes/sequential/per_group_call_ms/promote/count").asInt()).isEqualTo(groups);
+      // The workflow's promotion, read from its history: started with the join's membership.
+      assertThat(p.at("/modes/workflow/promote_steps_median_ms").has("settleMember")).as(p.toString()).isTrue();
+      assertThat(p.at("/modes/workflow/promote_steps_median_ms").has("describeMember")).isFalse();
+      assertThat(p.at("/modes/workflow/promote_history_ms/count").asInt()).isEqualTo(1);
       assertThat(p.get("problems")).isEmpty();
     }
     assertThat(out.toString()).contains("2 voters per group").contains("+p: until the node votes in every group");
