@@ -36,6 +36,8 @@ class RealHistoryReplayTest {
   static final String JOIN_V3 = "real-join-v3-success.json";
   static final String COMPENSATED_V3 = "real-join-v3-compensated.json";
   static final String PROMOTE_V1 = "real-promote-v1-success.json";
+  // Promotion steps version 2: started by the gateway with the membership of the join before it.
+  static final String PROMOTE_V2 = "real-promote-v2-success.json";
   private static final AtomicInteger WORKERS = new AtomicInteger();
   private static TestWorkflowEnvironment env;
 
@@ -50,7 +52,7 @@ class RealHistoryReplayTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {JOIN, COMPENSATED, PROMOTE, JOIN_V3, COMPENSATED_V3, PROMOTE_V1})
+  @ValueSource(strings = {JOIN, COMPENSATED, PROMOTE, JOIN_V3, COMPENSATED_V3, PROMOTE_V1, PROMOTE_V2})
   void shouldReplayARealServersHistory(String fixture) throws Exception {
     Worker worker = env.newWorker("real-replay-" + WORKERS.incrementAndGet(), WorkerOptions.newBuilder()
         .setDefaultDeadlockDetectionTimeout(JoinTestServer.DEADLOCK_DETECTION_MILLIS)
@@ -88,6 +90,12 @@ class RealHistoryReplayTest {
   void thePromotionFixtureOfVersion1WaitedAndPromotedInOneActivityPerGroup() throws IOException {
     List<String> types = scheduled(load(PROMOTE_V1).getEvents());
     assertThat(types.stream().distinct()).containsExactly("describeMember", "catchUpAndPromote", "settleMember");
+  }
+
+  @Test
+  void thePromotionFixtureOfVersion2StartedOnTheGroupsItsJoinHandedOver() throws IOException {
+    List<String> types = scheduled(load(PROMOTE_V2).getEvents());
+    assertThat(types).doesNotContain("describeMember").contains("settleMember");
   }
 
   @ParameterizedTest
