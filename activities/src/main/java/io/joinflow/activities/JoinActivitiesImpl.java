@@ -16,12 +16,10 @@ import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
 import io.joinflow.proto.v1.SetMember;
-import io.joinflow.proto.v1.TokenState;
 import io.joinflow.proto.v1.TopologyChange;
 import io.joinflow.workflows.ClusterSnapshot;
 import io.joinflow.workflows.JoinActivities;
 import io.joinflow.workflows.JoinPhase;
-import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -50,23 +48,16 @@ public final class JoinActivitiesImpl implements JoinActivities {
   private final LearnerCatchUp catchUp;
   private final TopologyBroadcast broadcast;
   private final LearnerRemoval removal;
-  private final JoinTokenSettlement tokens;
 
   public JoinActivitiesImpl(NodeAdminPool pool) {
-    this(pool, Clock.systemUTC(), ActivitySettings.defaults());
-  }
-
-  public JoinActivitiesImpl(NodeAdminPool pool, Clock clock) {
-    this(pool, clock, ActivitySettings.defaults());
+    this(pool, ActivitySettings.defaults());
   }
 
   /**
    * @param pool channels to the cluster (and to joining nodes)
-   * @param clock judges join tokens' expiry when a join settles its token (the node stamps join records);
-   *     activities may read the wall clock, workflows may not
    * @param settings deadlines and poll intervals
    */
-  public JoinActivitiesImpl(NodeAdminPool pool, Clock clock, ActivitySettings settings) {
+  public JoinActivitiesImpl(NodeAdminPool pool, ActivitySettings settings) {
     this.pool = Objects.requireNonNull(pool, "pool");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.reads = new ClusterReads(pool);
@@ -75,7 +66,6 @@ public final class JoinActivitiesImpl implements JoinActivities {
     this.catchUp = new LearnerCatchUp(pool, settings);
     this.broadcast = new TopologyBroadcast(pool, reads, settings);
     this.removal = new LearnerRemoval(pool, reads, settings);
-    this.tokens = new JoinTokenSettlement(pool, clock);
   }
 
   @Override
@@ -175,8 +165,6 @@ public final class JoinActivitiesImpl implements JoinActivities {
         NodeRecord node = ClusterViews.findNode(after.getNodesList(), nodeId);
         LOG.info("node {}: persisted as {} with routing of {} groups (topology version {})", nodeId,
             node == null ? "?" : node.getState(), after.getGroupsCount(), r.getTopologyVersion());
-        // The join is done: its token cannot start another one.
-        tokens.settle(nodeId, input.workflowId(), TokenState.TOKEN_CONSUMED);
         return ClusterViews.snapshot(after);
       }
       // Another membership change committed between the node's read and its write; publish again.
@@ -228,8 +216,7 @@ public final class JoinActivitiesImpl implements JoinActivities {
     // topology it could not be addressed for removal any more (W7).
     MetadataResult r = reads.change(TopologyChange.newBuilder().setEvict(EvictNode.newBuilder().setNodeId(nodeId)
         .setCompensate(joinStep(input.workflowId())).setReason(reason)).build());
+    // The node gave the join's token back in the same entry, so the node may try again with it.
     LOG.info("node {}: evicted from the topology (version {}): {}", nodeId, r.getTopologyVersion(), reason);
-    // Undone, so the node may try again with the same token.
-    tokens.settle(nodeId, input.workflowId(), TokenState.TOKEN_ISSUED);
   }
 }

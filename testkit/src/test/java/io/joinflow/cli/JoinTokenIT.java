@@ -227,8 +227,8 @@ class JoinTokenIT {
     assertThat(new CertsDir(nodeCerts).identity(Role.NODE, 4).self().cluster()).isEqualTo("tokens");
     assertThat(member(4)).isTrue();
     assertThat(tokens.state(OperatorTokens.idOf(token))).isEqualTo("consumed");
-    assertThat(worker.logText()).as("consumed by the join's persist step")
-        .contains("node 4: join token " + OperatorTokens.idOf(token) + " consumed");
+    assertThat(seedLog()).as("consumed with the join's persist step")
+        .contains("node 4: join token " + OperatorTokens.idOf(token) + " consumed (join/" + clusterId + "/4)");
     assertThat(awaitRuns(4)).hasSize(1);
 
     // The token admitted its one join: another Join with it is refused, and starts nothing.
@@ -295,8 +295,9 @@ class JoinTokenIT {
       assertThat(j.getOutcome()).startsWith("compensated");
     });
     assertThat(tokens.state(OperatorTokens.idOf(token))).as("given back by the compensation").isEqualTo("issued");
-    assertThat(worker.logText()).as("given back by evict").contains("node 7: join token " + OperatorTokens.idOf(token)
-        + " usable again");
+    // By node 1's topology writer, in the entry that evicts node 7 and records the compensation.
+    assertThat(seedLog()).as("given back with the eviction").contains("node 7: join token "
+        + OperatorTokens.idOf(token) + " usable again (" + workflowId + ")");
 
     // The same token admits the node once it is back (on a fresh disk).
     JoinflowProcess again = start("node 7 (again)", "node", "--node-id", "7", "--listen", admin(7), "--data-dir",
@@ -411,6 +412,11 @@ class JoinTokenIT {
   private static boolean member(long nodeId) {
     return pool.metadata().getNodesList().stream().anyMatch(n -> n.getNodeId() == nodeId
         && (n.getState() == NodeState.LEARNER || n.getState() == NodeState.ACTIVE));
+  }
+
+  /** Node 1's log: the worker sends its steps there, and its topology writer settles tokens. */
+  private static String seedLog() throws IOException {
+    return Files.readString(dir.resolve("node-1").resolve("joinflow.log"));
   }
 
   private static JoinflowProcess start(String name, String... args) throws IOException {

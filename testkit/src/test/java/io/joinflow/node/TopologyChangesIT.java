@@ -2,17 +2,23 @@ package io.joinflow.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.joinflow.node.testing.MiniCluster;
 import io.joinflow.proto.v1.AdmitNode;
+import io.joinflow.proto.v1.ChangeTokenRequest;
 import io.joinflow.proto.v1.EvictNode;
+import io.joinflow.proto.v1.IssueToken;
 import io.joinflow.proto.v1.JoinRecord;
 import io.joinflow.proto.v1.JoinStep;
 import io.joinflow.proto.v1.MetadataResult;
 import io.joinflow.proto.v1.MetadataState;
 import io.joinflow.proto.v1.NodeRecord;
 import io.joinflow.proto.v1.NodeState;
+import io.joinflow.proto.v1.SetTokenState;
+import io.joinflow.proto.v1.TokenRecord;
+import io.joinflow.proto.v1.TokenState;
 import io.joinflow.proto.v1.TopologyChange;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -94,6 +100,35 @@ class TopologyChangesIT {
     assertThat(cleaned.getNodesList()).isEqualTo(before.getNodesList());
     assertThat(cleaned.getJoinsList()).filteredOn(j -> j.getNodeId() >= 100).extracting(JoinRecord::getOutcome)
         .hasSize(JOINS).containsOnly("compensated: test");
+  }
+
+  @Test
+  void shouldGiveACompensatedJoinsTokenBackInTheEntryThatRecordsTheCompensation() {
+    // Below the other test's ids, which it counts from 100 up.
+    long node = 50;
+    String workflow = "join-50";
+    long now = System.currentTimeMillis();
+    cluster.admin(1).changeToken(ChangeTokenRequest.newBuilder().setIssue(IssueToken.newBuilder().setNowMillis(now)
+        .setToken(TokenRecord.newBuilder().setId("tok050").setSecretSha256(ByteString.copyFrom(new byte[32]))
+            .setNodeId(node).setExpiresAtMillis(now + 3_600_000).setState(TokenState.TOKEN_ISSUED))).build());
+    cluster.admin(1).changeToken(ChangeTokenRequest.newBuilder().setSetState(SetTokenState.newBuilder().setId("tok050")
+        .setExpected(TokenState.TOKEN_ISSUED).setNext(TokenState.TOKEN_IN_FLIGHT).setWorkflowId(workflow)
+        .setNowMillis(now)).build());
+    cluster.admin(1).changeTopology(TopologyChange.newBuilder().setAdmit(AdmitNode.newBuilder().setNodeId(node)
+        .setAddr("127.0.0.1:33050").setRaftAddr("127.0.0.1:33051").setIncarnation("inc-50").setWireVersion(1)
+        .setWorkflowId(workflow)).build());
+    long beforeEvict = cluster.metadata().getTopologyVersion();
+
+    MetadataResult evicted = cluster.admin(1).changeTopology(TopologyChange.newBuilder().setEvict(EvictNode.newBuilder()
+        .setNodeId(node).setCompensate(JoinStep.newBuilder().setWorkflowId(workflow)).setReason("test")).build());
+
+    MetadataState after = cluster.metadata();
+    assertThat(evicted.getTopologyVersion()).as("one entry").isEqualTo(beforeEvict + 1);
+    assertThat(after.getTokensList()).filteredOn(t -> t.getId().equals("tok050")).singleElement()
+        .satisfies(t -> assertThat(t.getState()).isEqualTo(TokenState.TOKEN_ISSUED));
+    assertThat(after.getJoinsList()).filteredOn(j -> j.getWorkflowId().equals(workflow)).singleElement()
+        .satisfies(j -> assertThat(j.getOutcome()).isEqualTo("compensated: test"));
+    assertThat(after.getNodesList()).noneMatch(n -> n.getNodeId() == node);
   }
 
   private static List<TopologyChange> concat(List<TopologyChange> changes, TopologyChange last) {

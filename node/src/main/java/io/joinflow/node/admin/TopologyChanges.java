@@ -22,6 +22,9 @@ import io.joinflow.proto.v1.RemoveNode;
 import io.joinflow.proto.v1.SetMember;
 import io.joinflow.proto.v1.SetNodeState;
 import io.joinflow.proto.v1.SetRouting;
+import io.joinflow.proto.v1.SetTokenState;
+import io.joinflow.proto.v1.TokenRecord;
+import io.joinflow.proto.v1.TokenState;
 import io.joinflow.proto.v1.TopologyChange;
 import io.joinflow.proto.v1.UpsertNode;
 import java.time.Clock;
@@ -69,7 +72,16 @@ final class TopologyChanges {
   }
 
   /** A change's commands, planned against group 0's state and the live configurations. */
-  private record Plan(List<MetadataCommand> commands, boolean routing) {}
+  /** @param written what to log once the commands are in group 0 */
+  private record Plan(List<MetadataCommand> commands, boolean routing, List<String> written) {
+    Plan(List<MetadataCommand> commands, boolean routing) {
+      this(commands, routing, List.of());
+    }
+
+    void logWritten() {
+      written.forEach(LOG::info);
+    }
+  }
 
   private record Pending(TopologyChange change, CompletableFuture<MetadataResult> result) {}
 
@@ -203,6 +215,7 @@ final class TopologyChanges {
       if (accepted.size() > 1) {
         LOG.debug("{} topology changes written as group-0 entry {}", accepted.size(), r.getLogIndex());
       }
+      plans.forEach(Plan::logWritten);
       accepted.forEach(p -> p.result().complete(r));
       return;
     } catch (StatusException e) {
@@ -218,7 +231,9 @@ final class TopologyChanges {
         addRouting(alone, view);
       }
       try {
-        accepted.get(i).result().complete(group0.propose(MetadataCommand.newBuilder().setBatch(alone).build()));
+        MetadataResult r = group0.propose(MetadataCommand.newBuilder().setBatch(alone).build());
+        plans.get(i).logWritten();
+        accepted.get(i).result().complete(r);
       } catch (StatusException e) {
         accepted.get(i).result().completeExceptionally(e);
       }
@@ -229,7 +244,7 @@ final class TopologyChanges {
     return switch (change.getChangeCase()) {
       case ADMIT -> admit(change.getAdmit(), state);
       case SET_MEMBER -> setMember(change.getSetMember(), state, view);
-      case EVICT -> evict(change.getEvict(), view);
+      case EVICT -> evict(change.getEvict(), state, view);
       case CHANGE_NOT_SET -> throw invalid("admit, set_member or evict is required");
     };
   }
@@ -281,17 +296,20 @@ final class TopologyChanges {
       }
     }
     List<MetadataCommand> commands = new ArrayList<>();
+    List<String> written = new ArrayList<>();
     if (node.getState() != s.getState() && (s.getFromCount() == 0 || s.getFromList().contains(node.getState()))) {
       commands.add(MetadataCommand.newBuilder().setSetNodeState(SetNodeState.newBuilder()
           .setNodeId(s.getNodeId()).setState(s.getState())).build());
     }
     if (persist) {
       commands.add(joinRecord(s.getNodeId(), s.getPersist().getWorkflowId(), PERSIST, SUCCEEDED).build());
+      // The join is done: its token cannot start another one.
+      settleTokens(state, s.getPersist().getWorkflowId(), TokenState.TOKEN_CONSUMED, commands, written);
     }
-    return new Plan(commands, true);
+    return new Plan(commands, true, written);
   }
 
-  private Plan evict(EvictNode e, ClusterView view) throws StatusException {
+  private Plan evict(EvictNode e, MetadataState state, ClusterView view) throws StatusException {
     requireNodeId(e.getNodeId());
     List<Integer> still = ClusterViewFacts.memberOf(view, e.getNodeId());
     if (!still.isEmpty()) {
@@ -303,6 +321,7 @@ final class TopologyChanges {
           + "; remove it from them before evicting it").asException();
     }
     List<MetadataCommand> commands = new ArrayList<>();
+    List<String> written = new ArrayList<>();
     commands.add(MetadataCommand.newBuilder().setRemoveNode(RemoveNode.newBuilder().setNodeId(e.getNodeId())).build());
     if (e.hasCompensate()) {
       String reason = e.getReason().isBlank() ? "no reason given" : e.getReason();
@@ -312,8 +331,32 @@ final class TopologyChanges {
         outcome = outcome.substring(0, MetadataApplier.MAX_OUTCOME_CHARS - 1) + "…";
       }
       commands.add(joinRecord(e.getNodeId(), e.getCompensate().getWorkflowId(), COMPENSATED, outcome).build());
+      // Undone, so the node may try again with the same token.
+      settleTokens(state, e.getCompensate().getWorkflowId(), TokenState.TOKEN_ISSUED, commands, written);
     }
-    return new Plan(commands, false);
+    return new Plan(commands, false, written);
+  }
+
+  /**
+   * Moves the join tokens {@code workflowId} holds (IN_FLIGHT) on to {@code next}: in the same
+   * entry as the join's record, so no reader sees a finished join whose token is still held, or
+   * a compensated one whose token cannot admit the node again. None held (a join without a
+   * token, or a step taken again) adds nothing.
+   */
+  private void settleTokens(MetadataState state, String workflowId, TokenState next, List<MetadataCommand> commands,
+                            List<String> written) {
+    if (workflowId.isEmpty()) {
+      return;
+    }
+    for (TokenRecord t : state.getTokensList()) {
+      if (t.getState() == TokenState.TOKEN_IN_FLIGHT && t.getWorkflowId().equals(workflowId)) {
+        commands.add(MetadataCommand.newBuilder().setSetTokenState(SetTokenState.newBuilder().setId(t.getId())
+            .setExpected(TokenState.TOKEN_IN_FLIGHT).setExpectedWorkflowId(workflowId).setNext(next)
+            .setNowMillis(clock.millis())).build());
+        written.add("node " + id(t.getNodeId()) + ": join token " + t.getId() + " "
+            + (next == TokenState.TOKEN_CONSUMED ? "consumed" : "usable again") + " (" + workflowId + ")");
+      }
+    }
   }
 
   private static MetadataCommand batchOf(List<MetadataCommand> commands) {
