@@ -24,7 +24,11 @@ import java.util.stream.Collectors;
 final class DemoProgress {
   private DemoProgress() {}
 
-  /** Prints per-group progress while the join runs, each time it changes. */
+  /**
+   * Prints per-group progress while the join runs, each time it changes. It asks as often as a
+   * joining node's own watch ({@link JoinWatch#POLL_MILLIS}): every answer is a query the
+   * workflow's worker runs beside the join's own tasks.
+   */
   static void watch(DevCluster cluster, CompletableFuture<JoinResponse> join, PrintWriter out, long t0)
       throws InterruptedException {
     ManagedChannel channel = cluster.channels(Role.OPERATOR).channel(cluster.gatewayAddress().toString());
@@ -43,7 +47,7 @@ final class DemoProgress {
           // not started yet
         }
         try {
-          join.get(100, TimeUnit.MILLISECONDS);
+          join.get(JoinWatch.POLL_MILLIS, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
           // still running, or failed: the caller reports a failure
         }
