@@ -71,8 +71,11 @@ final class TopologyChanges {
     ClusterView view() throws StatusException;
   }
 
-  /** A change's commands, planned against group 0's state and the live configurations. */
-  /** @param written what to log once the commands are in group 0 */
+  /**
+   * A change's commands, planned against group 0's state and the live configurations.
+   *
+   * @param written what to log once the commands are in group 0
+   */
   private record Plan(List<MetadataCommand> commands, boolean routing, List<String> written) {
     Plan(List<MetadataCommand> commands, boolean routing) {
       this(commands, routing, List.of());
