@@ -40,6 +40,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * Single-use join tokens and the certificate bootstrap, end to end and secure: a real
@@ -68,6 +71,15 @@ class JoinTokenIT {
   private static String clusterId;
   private static JoinflowProcess worker;
   private static final List<JoinflowProcess> processes = new CopyOnWriteArrayList<>();
+
+  /** A failed test shows what every process of the deployment said, since its files go with it. */
+  @RegisterExtension
+  static final TestWatcher TAILS = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      processes.forEach(p -> System.out.println(p.tail()));
+    }
+  };
   /** Every token this test made, and every refusal it saw: the secrets must be in none of them. */
   private static final List<String> issued = new CopyOnWriteArrayList<>();
   private static final List<String> refusals = new CopyOnWriteArrayList<>();
