@@ -57,8 +57,17 @@ final class DemoProgress {
     }
   }
 
-  /** Prints the promotion's per-group progress each time it changes, until it is done (or 2 minutes). */
+  /** Prints node 4's promotion's per-group progress each time it changes, until it is done (or 2 minutes). */
   static PromotionProgress watchPromotion(DevCluster cluster, PrintWriter out, long t0)
+      throws InterruptedException {
+    return awaitPromotion(cluster, DemoCommand.JOINING_NODE, line -> say(out, t0, line));
+  }
+
+  /**
+   * Follows a node's promotion until it is done (or 2 minutes), passing each change of its
+   * per-group progress to {@code lines}. Returns the last progress read; null if none was.
+   */
+  static PromotionProgress awaitPromotion(DevCluster cluster, long nodeId, java.util.function.Consumer<String> lines)
       throws InterruptedException {
     ManagedChannel channel = cluster.channels(Role.OPERATOR).channel(cluster.gatewayAddress().toString());
     try {
@@ -68,12 +77,12 @@ final class DemoProgress {
       while (System.nanoTime() < deadline) {
         try {
           p = JoinServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
-              .getPromotion(GetPromotionRequest.newBuilder().setNodeId(DemoCommand.JOINING_NODE).build());
+              .getPromotion(GetPromotionRequest.newBuilder().setNodeId(nodeId).build());
           Map<String, Long> byState = p.getGroupsList().stream()
               .collect(Collectors.groupingBy(GroupPromotion::getState, TreeMap::new, Collectors.counting()));
           String line = "promotion " + p.getPhase() + ": " + byState;
           if (!line.equals(last)) {
-            say(out, t0, line);
+            lines.accept(line);
             last = line;
           }
           if (p.getDone()) {
