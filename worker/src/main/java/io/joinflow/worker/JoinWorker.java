@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
  * {@link JoinWorkflow#TASK_QUEUE}. Promotion and leave use both activity interfaces.
  */
 public final class JoinWorker implements AutoCloseable {
+  /** Activity task pollers: enough for every group of a join to start its addLearner at once. */
+  static final int ACTIVITY_POLLERS = 16;
+
   private final WorkerFactory factory;
 
   /**
@@ -55,7 +58,12 @@ public final class JoinWorker implements AutoCloseable {
         // Join activities mostly wait on the cluster (a learner catching up, a change queued
         // behind its group's running change), so slots are cheap; 16 simultaneous joins into 8
         // groups run about 150 at once, and a full worker delays every join's next step.
-        .setMaxConcurrentActivityExecutionSize(256);
+        .setMaxConcurrentActivityExecutionSize(256)
+        // A join schedules every group's addLearner in one workflow task (9 in the demo). With
+        // the SDK's 5 pollers the others waited for a poll to come back (9 adds started over
+        // 80 ms); with 16 a join into 8 groups on 3 voters took 676 ms against 795 ms (medians
+        // of 12, docs/benchmarks.md, eighth run).
+        .setMaxConcurrentActivityTaskPollers(ACTIVITY_POLLERS);
     if (restartable) {
       options.setStickyQueueScheduleToStartTimeout(Duration.ZERO);
     }
