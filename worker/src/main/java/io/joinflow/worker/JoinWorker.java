@@ -1,6 +1,7 @@
 package io.joinflow.worker;
 
 import io.joinflow.workflows.JoinActivities;
+import io.joinflow.workflows.JoinOptions;
 import io.joinflow.workflows.JoinWorkflow;
 import io.joinflow.workflows.JoinWorkflowImpl;
 import io.joinflow.workflows.LeaveWorkflowImpl;
@@ -21,8 +22,8 @@ import java.util.concurrent.TimeUnit;
  * {@link JoinWorkflow#TASK_QUEUE}. Promotion and leave use both activity interfaces.
  */
 public final class JoinWorker implements AutoCloseable {
-  /** Activity task pollers: enough for every group of a join to start its addLearner at once. */
-  static final int ACTIVITY_POLLERS = 16;
+  /** Activity task pollers: as many as the additions one join makes at once, so they all start at once. */
+  static final int ACTIVITY_POLLERS = JoinOptions.DEFAULT_FAN_OUT;
 
   private final WorkerFactory factory;
 
@@ -59,10 +60,10 @@ public final class JoinWorker implements AutoCloseable {
         // behind its group's running change), so slots are cheap; 16 simultaneous joins into 8
         // groups run about 150 at once, and a full worker delays every join's next step.
         .setMaxConcurrentActivityExecutionSize(256)
-        // A join schedules every group's addLearner in one workflow task (9 in the demo). With
-        // the SDK's 5 pollers the others waited for a poll to come back (9 adds started over
-        // 80 ms); with 16 a join into 8 groups on 3 voters took 676 ms against 795 ms (medians
-        // of 12, docs/benchmarks.md, eighth run).
+        // A join schedules up to its fan-out (16) of addLearner in one workflow task. With the
+        // SDK's 5 pollers the others waited for a poll to come back (9 adds started over 80 ms);
+        // with 16 a join into 8 groups on 3 voters took 676 ms against 795 ms (medians of 12,
+        // docs/benchmarks.md, eighth run).
         .setMaxConcurrentActivityTaskPollers(ACTIVITY_POLLERS);
     if (restartable) {
       options.setStickyQueueScheduleToStartTimeout(Duration.ZERO);
