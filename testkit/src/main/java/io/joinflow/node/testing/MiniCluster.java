@@ -7,6 +7,7 @@ import io.joinflow.node.Node;
 import io.joinflow.node.NodeConfig;
 import io.joinflow.node.NodeStartException;
 import io.joinflow.node.membership.Conf;
+import io.joinflow.node.membership.MembershipException;
 import io.joinflow.node.raft.ClusterIds;
 import io.joinflow.node.raft.RaftSettings;
 import io.joinflow.security.CertsDir;
@@ -48,6 +49,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class MiniCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MiniCluster.class);
+  /** How long a freshly bootstrapped group may take to elect its leader. */
+  private static final Duration LEADER_WAIT = Duration.ofSeconds(30);
+  private static final long LEADER_POLL_MILLIS = 20;
 
   private final Path baseDir;
   private final int dataGroups;
@@ -111,16 +115,23 @@ public final class MiniCluster implements AutoCloseable {
 
   /** Bootstraps node 1 and makes nodes 2..n voters of every group, registered ACTIVE. */
   public MiniCluster startVoters(int n) {
-    startNode(1, true);
-    for (long id = 2; id <= n; id++) {
-      startNode(id, false);
-      register(id, NodeState.LEARNER);
-      addLearnerEverywhere(id);
-      promoteEverywhere(id);
-      setState(id, NodeState.ACTIVE);
+    try {
+      startNode(1, true);
+      for (long id = 2; id <= n; id++) {
+        startNode(id, false);
+        register(id, NodeState.LEARNER);
+        addLearnerEverywhere(id);
+        promoteEverywhere(id);
+        setState(id, NodeState.ACTIVE);
+      }
+      publishRouting();
+      return this;
+    } catch (RuntimeException e) {
+      // The caller never gets the cluster to close: nodes left running would keep their ports,
+      // threads and JMX names for every later test in this JVM.
+      close();
+      throw e;
     }
-    publishRouting();
-    return this;
   }
 
   /** Starts a node on its own data dir (first start allocates its ports). */
@@ -292,10 +303,33 @@ public final class MiniCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * The group's conf once it has a leader: a group bootstrapped a moment ago may still be
+   * electing one (up to its election timeout, longer on a busy machine).
+   */
+  public Conf confOnceLed(int group) {
+    long deadline = System.nanoTime() + LEADER_WAIT.toNanos();
+    while (true) {
+      try {
+        return conf(group);
+      } catch (UncheckedIOException e) {
+        if (!(e.getCause() instanceof MembershipException m && m.retryable()) || System.nanoTime() - deadline > 0) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(LEADER_POLL_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted waiting for a leader of group " + group, e);
+      }
+    }
+  }
+
   /** Publishes every group's committed conf as group 0's routing. */
   public void publishRouting() {
     for (int g : groups()) {
-      Conf c = conf(g);
+      Conf c = confOnceLed(g);
       propose(MetadataCommand.newBuilder().setSetRouting(SetRouting.newBuilder().setRoute(GroupRoute.newBuilder()
           .setGroupId(g).addAllVoters(c.voterIds()).addAllLearners(c.listenerIds())
           .setLeaderHint(ClusterIds.nodeId(c.leader().getId())))).build());
