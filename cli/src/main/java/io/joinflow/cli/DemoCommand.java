@@ -127,11 +127,16 @@ public final class DemoCommand implements Callable<Integer> {
     long started = System.nanoTime();
     DemoProgress.say(out, t0, "waiting for nodes 2 and 3 to become voters (" + stabilization.stabilizationMs
         + " ms stabilization window each)");
-    for (long id = 2; id < JOINING_NODE; id++) {
+    for (long id = 2; id <= cluster.settings.nodes(); id++) {
       PromotionProgress p = DemoProgress.awaitPromotion(cluster, id, line -> { });
-      if (p == null || !p.getDone() || !p.getPhase().equals("done")) {
-        return "node " + id + " was not promoted to voter within 2 minutes: "
-            + (p == null ? "its promotion never answered" : p.getOutcome().isEmpty() ? "still " + p.getPhase() : p.getOutcome());
+      if (p == null) {
+        return "node " + id + "'s promotion did not answer within 2 minutes; see the log";
+      }
+      if (!p.getDone()) {
+        return "node " + id + "'s promotion is still " + p.getPhase() + " after 2 minutes; see the log";
+      }
+      if (!p.getPhase().equals("done")) {
+        return "node " + id + " was not promoted to voter: " + (p.getOutcome().isEmpty() ? p.getPhase() : p.getOutcome());
       }
     }
     DemoProgress.say(out, t0, "nodes 1, 2 and 3 vote in every group ("
