@@ -307,7 +307,7 @@ public final class MiniCluster implements AutoCloseable {
    * The group's conf once it has a leader: a group bootstrapped a moment ago may still be
    * electing one (up to its election timeout, longer on a busy machine).
    */
-  public Conf confOnceLed(int group) {
+  private Conf confOnceLed(int group) {
     long deadline = System.nanoTime() + LEADER_WAIT.toNanos();
     while (true) {
       try {
